@@ -1,0 +1,50 @@
+# Hamroh. `make demo` to talk to the assistant, `make test` to run the tests.
+SHELL := /bin/bash
+ENGINE_VENV := .venvs/engine
+APP_VENV := .venvs/app
+APP_PY := $(APP_VENV)/bin/python
+PYTHON3 ?= python3
+export RASA_TELEMETRY_ENABLED := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup demo test lint unit e2e train bench-nlu clean
+
+setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments (idempotent)
+
+# The engine: Rasa 3.6.21 on python3.10, pinned by engine/constraints.txt.
+$(ENGINE_VENV)/.installed: engine/requirements.txt engine/constraints.txt
+	@python310=$$(scripts/find-python310) || exit 1; \
+	if [ ! -x $(ENGINE_VENV)/bin/python ]; then echo "creating $(ENGINE_VENV) with $$python310"; $$python310 -m venv $(ENGINE_VENV); fi
+	$(ENGINE_VENV)/bin/python -m pip install --quiet -r engine/requirements.txt -c engine/constraints.txt
+	touch $@
+
+# The app: the `bot` package on python3 (>= 3.11), pinned by constraints.txt.
+$(APP_VENV)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON3) -c "import sys; assert sys.version_info >= (3, 11)" 2>/dev/null || { echo "error: $(PYTHON3) must be Python 3.11 or newer"; exit 1; }
+	@if [ ! -x $(APP_PY) ]; then echo "creating $(APP_VENV)"; $(PYTHON3) -m venv $(APP_VENV); fi
+	$(APP_PY) -m pip install --quiet -e ".[dev]" -c constraints.txt
+	touch $@
+
+demo: setup ## train if needed, start engine and app, open the terminal chat
+	$(APP_VENV)/bin/hamroh chat
+
+test: setup lint unit e2e ## everything CI runs
+
+lint: setup
+	$(APP_VENV)/bin/ruff check bot tests engine/components engine/bench_nlu.py
+	$(APP_VENV)/bin/mypy
+
+unit: setup ## fast tests: no engine, no TensorFlow
+	$(APP_VENV)/bin/pytest -q -m "not e2e"
+
+e2e: setup ## end-to-end tests through the real engine and app server
+	$(APP_VENV)/bin/pytest -q -m e2e
+
+train: setup
+	$(APP_VENV)/bin/hamroh train
+
+bench-nlu: setup ## accuracy, language ID, crisis recall, latency, memory (prints figures)
+	$(APP_VENV)/bin/hamroh bench nlu
+
+clean:
+	rm -rf .venvs engine/models engine/logs

@@ -1,0 +1,1 @@
+"""Hamroh: a multilingual support assistant for returnees and their families."""

@@ -1,0 +1,1 @@
+"""Channels: how replies look and how answers map back, per channel."""

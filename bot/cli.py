@@ -1,0 +1,120 @@
+"""The `hamroh` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+from bot.nlp.languages import LANGUAGES
+from bot.settings import get_settings
+
+
+def parse_summary(text: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The fields `hamroh nlu parse` prints for one message."""
+    intent = result.get("intent") or {}
+    language = result.get("language") or {}
+    return {
+        "text": text,
+        "intent": intent.get("name"),
+        "confidence": intent.get("confidence"),
+        "language": language.get("name"),
+        "language_confidence": language.get("confidence"),
+        "entities": [
+            {"entity": e.get("entity"), "value": e.get("value"), "text": e.get("text", "")}
+            for e in result.get("entities") or []
+        ],
+    }
+
+
+async def _nlu_parse() -> None:
+    from bot.engine.services import running_services
+    from bot.nlp.normalize import normalize_text
+
+    async with running_services(get_settings()) as client:
+        for line in sys.stdin:
+            text = normalize_text(line)
+            result = await client.parse(text) if text else {}
+            print(json.dumps(parse_summary(text, result), ensure_ascii=False), flush=True)
+
+
+async def _chat(args: argparse.Namespace) -> None:
+    from bot.chat import chat
+    from bot.engine.services import running_services
+
+    conversation_id = args.user or uuid.uuid4().hex
+    async with running_services(get_settings()) as client:
+        await chat(client, conversation_id, args.channel, args.lang)
+
+
+def _serve() -> None:
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.app_host, port=settings.app_port, log_level="warning")
+
+
+def _train() -> None:
+    from bot.engine.model import ensure_model
+
+    print(ensure_model(get_settings()))
+
+
+def _bench_nlu(extra: list[str]) -> int:
+    from bot.engine.model import ENGINE_DIR, engine_environment
+
+    python = get_settings().engine_venv / "bin" / "python"
+    command = [str(python), str(ENGINE_DIR / "bench_nlu.py"), *extra]
+    return subprocess.call(command, env=engine_environment(), cwd=ENGINE_DIR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand and its help."""
+    parser = argparse.ArgumentParser(prog="hamroh", description="Hamroh, a multilingual support assistant.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    chat = commands.add_parser("chat", help="talk to the assistant in the terminal (reads stdin line by line)")
+    chat.add_argument("--channel", choices=["telegram", "sms", "terminal"], default="terminal",
+                      help="show replies as this channel would (sms: numbered options)")
+    chat.add_argument("--user", help="conversation id to continue (default: a new random one)")
+    chat.add_argument("--lang", choices=LANGUAGES, help="language to start in (default: detected)")
+
+    nlu = commands.add_parser("nlu", help="natural-language understanding tools")
+    nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="NLU_COMMAND")
+    nlu_commands.add_parser("parse", help="parse stdin lines; print one JSON object per line")
+
+    commands.add_parser("serve", help="run the app server (actions and replies for the engine)")
+    commands.add_parser("train", help="train the engine's model if its inputs changed; print its path")
+    bench = commands.add_parser("bench", help="benchmarks that print figures")
+    bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="BENCH")
+    bench_nlu = bench_commands.add_parser("nlu", help="intent/language accuracy, crisis recall, latency, memory")
+    bench_nlu.add_argument("extra", nargs=argparse.REMAINDER, help="options for engine/bench_nlu.py")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `hamroh` command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "chat":
+            asyncio.run(_chat(args))
+        elif args.command == "nlu":
+            asyncio.run(_nlu_parse())
+        elif args.command == "serve":
+            _serve()
+        elif args.command == "train":
+            _train()
+        elif args.command == "bench":
+            return _bench_nlu(args.extra)
+    except KeyboardInterrupt:
+        return 130
+    except RuntimeError as error:
+        print(f"hamroh: {error}", file=sys.stderr)
+        return 1
+    return 0

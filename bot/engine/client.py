@@ -1,0 +1,54 @@
+"""An async HTTP client for the engine's REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class EngineError(RuntimeError):
+    """The engine is unreachable or answered with an error."""
+
+
+class EngineClient:
+    """Sends messages to the engine and parses text with it."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+    async def __aenter__(self) -> EngineClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.http.aclose()
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        try:
+            response = await self.http.post(path, json=body)
+        except httpx.HTTPError as error:
+            raise EngineError(f"engine unreachable: {error.__class__.__name__}") from error
+        if response.status_code != 200:
+            raise EngineError(f"engine answered {response.status_code} on {path}")
+        return response.json()
+
+    async def send(
+        self, conversation_id: str, text: str, metadata: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Send a user message; return the bot's replies (text and buttons)."""
+        body = {"sender": conversation_id, "message": text, "metadata": metadata}
+        replies = await self._post("/webhooks/rest/webhook", body)
+        return replies if isinstance(replies, list) else []
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        """Return the engine's parse result for `text` (no conversation is touched)."""
+        result = await self._post("/model/parse", {"text": text})
+        return result if isinstance(result, dict) else {}
+
+    async def is_ready(self) -> bool:
+        """True if the engine answers and has a model loaded."""
+        try:
+            response = await self.http.get("/status")
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and bool(response.json().get("model_file"))

@@ -1,0 +1,76 @@
+"""Load the reply catalog (`catalog/<tag>.yml`) and render one reply for a conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.nlp.languages import LANGUAGES
+from bot.responses.menus import RESPONSE_BUTTONS, language_buttons
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+
+
+class CatalogError(Exception):
+    """The catalog is incomplete or malformed."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A rendered reply: text and buttons (title, payload)."""
+
+    text: str
+    buttons: list[dict[str, str]]
+
+    def as_json(self) -> dict[str, Any]:
+        """The body the engine expects from an NLG endpoint."""
+        return {"text": self.text, "buttons": self.buttons}
+
+
+class Catalog:
+    """Replies in every language; `render` picks language, channel variant and buttons."""
+
+    def __init__(self, languages: dict[str, dict[str, Any]], default_language: str) -> None:
+        if default_language not in languages:
+            raise CatalogError(f"default language {default_language!r} has no catalog file")
+        self.languages = languages
+        self.default_language = default_language
+
+    @classmethod
+    def load(cls, default_language: str, directory: Path = CATALOG_DIR) -> Catalog:
+        """Read the catalog files of the seven languages."""
+        languages = {}
+        for tag in LANGUAGES:
+            path = directory / f"{tag}.yml"
+            if path.exists():
+                languages[tag] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(languages, default_language)
+
+    def names(self) -> set[str]:
+        """Reply names in the default language's file."""
+        return set(self.languages[self.default_language]["responses"])
+
+    def render(
+        self,
+        name: str,
+        language: str | None,
+        channel: str | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Reply:
+        """Return reply `name` in `language` (default language if unknown), SMS variant on SMS."""
+        entries = self.languages.get(language or "", self.languages[self.default_language])
+        entry = entries["responses"].get(name)
+        if entry is None:
+            raise CatalogError(f"no reply named {name!r}")
+        text = entry.get("sms", entry["text"]) if channel == "sms" else entry["text"]
+        text = text.format_map(values or {})
+        if name == "utter_choose_language":
+            return Reply(text, language_buttons())
+        buttons = [
+            {"title": entries["buttons"][key], "payload": payload}
+            for key, payload in RESPONSE_BUTTONS.get(name, [])
+        ]
+        return Reply(text, buttons)

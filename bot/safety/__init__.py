@@ -1,0 +1,1 @@
+"""Safety nets that run beside the classifier (dependency-free: the engine imports them)."""

@@ -1,0 +1,77 @@
+"""The app's ASGI web app (Starlette): `/webhook` runs actions, `/nlg` renders replies.
+
+The engine (Rasa 3.6) calls both over HTTP; see engine/endpoints.yml.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.responses.catalog import Catalog, CatalogError
+from bot.safety.contacts import CrisisContacts
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+async def read_json(request: Request) -> dict[str, Any] | None:
+    """The request's JSON object, or None if the body is not one."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the web app with its action executor, catalog and crisis contacts."""
+    settings = settings or get_settings()
+    executor = ActionExecutor()
+    executor.register_package("bot.actions")
+    catalog = Catalog.load(settings.default_language)
+    contacts = CrisisContacts.load(settings.crisis_contacts_file)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def webhook(request: Request) -> JSONResponse:
+        call = await read_json(request)
+        if call is None:
+            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+        try:
+            result = await executor.run(call)
+        except ActionNotFoundException as error:
+            return JSONResponse({"error": error.message}, status_code=404)
+        except ActionExecutionRejection as error:
+            return JSONResponse({"error": error.message}, status_code=400)
+        return JSONResponse(result.model_dump() if result else None)
+
+    async def nlg(request: Request) -> JSONResponse:
+        body = await read_json(request)
+        if body is None or not isinstance(body.get("response"), str):
+            return JSONResponse({"error": "expected {response, tracker}"}, status_code=400)
+        slots = (body.get("tracker") or {}).get("slots") or {}
+        language = slots.get("language") or settings.default_language
+        values = {"contacts": contacts.lines_for(language)}
+        try:
+            reply = catalog.render(body["response"], language, slots.get("channel"), values)
+        except CatalogError as error:
+            logger.error("reply catalog: %s", error)
+            return JSONResponse({"error": str(error)}, status_code=404)
+        return JSONResponse(reply.as_json())
+
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/webhook", webhook, methods=["POST"]),
+            Route("/nlg", nlg, methods=["POST"]),
+        ]
+    )
