@@ -1,0 +1,99 @@
+"""Conversations through the real engine (Rasa 3.6) and the real app server."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import yaml
+
+from bot.responses.catalog import Catalog
+from bot.safety.contacts import CrisisContacts
+from bot.settings import REPO_ROOT, get_settings
+
+from .conftest import Services
+
+pytestmark = pytest.mark.e2e
+
+CATALOG = Catalog.load("uz")
+CONTACTS = CrisisContacts.load(get_settings().crisis_contacts_file)
+
+
+def text_of(name: str, language: str, channel: str | None = None) -> str:
+    values = {"contacts": CONTACTS.lines_for(language)}
+    return CATALOG.render(name, language, channel, values).text
+
+
+def new_conversation() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.mark.parametrize(
+    "language, greeting",
+    [
+        ("uz-Cyrl", "Ассалому алайкум, яхшимисиз"),
+        ("uz", "assalomu alaykum yaxshimisiz"),
+        ("ru", "здравствуйте, добрый день"),
+        ("kk", "Сәлеметсіз бе, қалыңыз қалай"),
+        ("ky", "Саламатсызбы, кандайсыз"),
+        ("tg", "Ассалому алейкум, шумо чӣ хел"),
+        ("en", "hello there, good morning"),
+    ],
+)
+def test_greeting_is_answered_in_the_language_and_script_written(
+    services: Services, language: str, greeting: str
+) -> None:
+    replies = services.send(new_conversation(), greeting)
+    assert replies[0]["text"] == text_of("utter_greet", language)
+    assert [b["payload"] for b in replies[0]["buttons"]][0] == "/ask_appointments"
+
+
+def test_language_is_sticky_for_short_messages(services: Services) -> None:
+    conversation = new_conversation()
+    services.send(conversation, "Ассалому алайкум, яхшимисиз")
+    for short in ["ok", "да", "ha"]:
+        replies = services.send(conversation, short)
+        assert replies and replies[0]["text"] in {
+            text_of(name, "uz-Cyrl") for name in CATALOG.names()
+        }, f"{short!r} flipped the language: {replies}"
+
+
+def test_language_menu_switches_language_and_survives_a_session_restart(services: Services) -> None:
+    conversation = new_conversation()
+    services.send(conversation, "hello, good morning to you")
+    menu = services.send(conversation, "/change_language")
+    assert menu[0]["text"] == text_of("utter_choose_language", "en")
+    payloads = [b["payload"] for b in menu[0]["buttons"]]
+    assert len(payloads) == 7
+    kazakh = '/change_language{"language": "kk"}'
+    assert kazakh in payloads
+    assert services.send(conversation, kazakh)[0]["text"] == text_of("utter_language_changed", "kk")
+    services.send(conversation, "/session_start")
+    assert services.send(conversation, "/thanks")[0]["text"] == text_of("utter_thanks", "kk")
+
+
+def test_crisis_phrasings_never_trained_on_get_the_crisis_reply(services: Services) -> None:
+    for language in ["uz-Cyrl", "ru", "kk", "en"]:
+        heldout = yaml.safe_load((REPO_ROOT / "tests/data/heldout" / f"{language}.yml").read_text())
+        message = heldout["crisis"][0]
+        replies = services.send(new_conversation(), message, hint=language)
+        assert replies[0]["text"] == text_of("utter_crisis", language)
+        assert "SAMPLE" in replies[0]["text"]
+
+
+def test_sms_chat_shows_numbered_options_and_maps_a_number_back(services: Services) -> None:
+    output = services.hamroh("chat", "--channel", "sms", stdin="salom, yaxshimisiz\n1\n")
+    first, second = output.strip().split("\n\n")
+    assert first.startswith(text_of("utter_greet", "uz", "sms"))
+    assert "\n1 " in first and "\n6 " in first
+    assert second == text_of("utter_appointments", "uz", "sms")
+
+
+def test_nlu_parse_prints_intent_language_and_entities(services: Services) -> None:
+    output = services.hamroh("nlu", "parse", stdin="Тошкентда тикувчилик курси борми\nsalom\n")
+    first, second = (json.loads(line) for line in output.splitlines())
+    assert first["text"] == "Тошкентда тикувчилик курси борми"
+    assert first["intent"] == "ask_courses"
+    assert first["language"] == "uz-Cyrl" and first["language_confidence"] > 0.5
+    assert {"intent", "confidence", "language", "language_confidence", "entities"} <= set(second)

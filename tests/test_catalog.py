@@ -1,0 +1,80 @@
+"""The reply catalog: every reply in all seven languages, same structure, SMS-sized variants."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from bot.nlp.languages import LANGUAGES, dominant_script
+from bot.responses.catalog import Catalog, CatalogError
+from bot.responses.menus import RESPONSE_BUTTONS
+
+CATALOG = Catalog.load("en")
+ENGLISH = CATALOG.languages["en"]
+DOMAIN_RESPONSES = set(
+    re.findall(r"^\s+- (utter_\w+)", (CATALOG_DOMAIN := open("engine/domain.yml", encoding="utf-8").read()), re.M)
+)
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_catalog_has_every_reply_the_engine_uses() -> None:
+    assert set(LANGUAGES) == set(CATALOG.languages)
+    assert DOMAIN_RESPONSES <= CATALOG.names(), DOMAIN_RESPONSES - CATALOG.names()
+    assert set(RESPONSE_BUTTONS) <= CATALOG.names()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_language_has_the_same_replies_buttons_and_placeholders(language: str) -> None:
+    entries = CATALOG.languages[language]
+    assert set(entries["buttons"]) == set(ENGLISH["buttons"])
+    assert set(entries["responses"]) == set(ENGLISH["responses"])
+    for name, english in ENGLISH["responses"].items():
+        entry = entries["responses"][name]
+        assert set(entry) == set(english), name
+        for variant in entry:
+            assert entry[variant].strip(), f"{name}.{variant} is empty"
+            assert placeholders(entry[variant]) == placeholders(english[variant]), f"{name}.{variant}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_sms_variants_fit_one_or_two_segments(language: str) -> None:
+    for name, entry in CATALOG.languages[language]["responses"].items():
+        if "sms" not in entry:
+            continue
+        text = entry["sms"].replace("{contacts}", "")
+        limit = 130 if dominant_script(text) == "Cyrillic" else 140
+        assert len(text) <= limit, f"{language} {name}: {len(text)} characters"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_replies_are_written_in_the_languages_script(language: str) -> None:
+    expected = "Latin" if language in {"en", "uz"} else "Cyrillic"
+    for name, entry in CATALOG.languages[language]["responses"].items():
+        assert dominant_script(entry["text"]) == expected, f"{language} {name}"
+
+
+def test_latin_uzbek_uses_the_plain_apostrophe() -> None:
+    for entry in CATALOG.languages["uz"]["responses"].values():
+        for text in entry.values():
+            assert "ʻ" not in text and "‘" not in text and "’" not in text
+
+
+def test_render_picks_language_channel_and_buttons() -> None:
+    telegram = CATALOG.render("utter_help", "ky")
+    assert telegram.text == CATALOG.languages["ky"]["responses"]["utter_help"]["text"]
+    assert [b["title"] for b in telegram.buttons] == list(CATALOG.languages["ky"]["buttons"].values())
+    assert CATALOG.render("utter_help", "ky", "sms").text == CATALOG.languages["ky"]["responses"]["utter_help"]["sms"]
+    # a reply without an SMS variant falls back to the full text
+    assert CATALOG.render("utter_thanks", "ky", "sms").text == CATALOG.render("utter_thanks", "ky").text
+    assert len(CATALOG.render("utter_choose_language", "ru").buttons) == 7
+
+
+def test_render_unknown_language_falls_back_and_unknown_reply_fails() -> None:
+    assert CATALOG.render("utter_thanks", "fr").text == ENGLISH["responses"]["utter_thanks"]["text"]
+    with pytest.raises(CatalogError):
+        CATALOG.render("utter_nothing", "en")
