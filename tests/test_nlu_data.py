@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from bot.nlp.languages import LANGUAGES
-from bot.nlp.normalize import fold
 from bot.nlp.nludata import plain_text, read_examples, read_language_file
+from bot.nlp.normalize import fold
 from bot.settings import REPO_ROOT
 
 from .heldout import heldout

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.nlp.languages import LANGUAGES, SCRIPTS, dominant_script
+from bot.nlp.languages import SCRIPTS, dominant_script
 from bot.nlp.normalize import normalize_text
 
+_SPECIAL_LETTERS = frozenset("әғқңөұүһіўҳӣӯҷ")
 _WORD = re.compile(r"[^\W\d_]+(?:ʻ[^\W\d_]+)*")
-_MAX_NGRAM = 4
-_SMOOTHING = 0.3
+_MAX_NGRAM = 5
+_SMOOTHING = 0.1
 #: Log-likelihoods of naive Bayes are far too sure of themselves; dividing by this
 #: power of the feature count gives confidences that rise with the message's length.
 _TEMPERATURE_EXPONENT = 0.5
@@ -38,14 +39,32 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(normalize_text(text).lower())
 
 
+def writing_style(language: str, words: list[str]) -> str:
+    """A sub-class of `language` for one way of writing it: `ru/Latin`, `kk/Cyrillic/plain` …
+
+    Russian typed in Latin letters, or Kazakh typed without its own letters, looks little
+    like the same language written in full; modelling each way of writing on its own keeps
+    the rarer one from being drowned by the common one.
+    """
+    text = "".join(words)
+    plain = "plain" if not _SPECIAL_LETTERS.intersection(text) else "full"
+    return f"{language}/{dominant_script(text)}/{plain}"
+
+
+def language_of(style: str) -> str:
+    """The language tag of a `writing_style`."""
+    return style.split("/", 1)[0]
+
+
 def features(words: list[str]) -> list[str]:
-    """Return character 1-4-grams of each padded word, plus the words themselves."""
+    """Return character 1-5-grams of each padded word, the words themselves and word pairs."""
     found: list[str] = []
     for word in words:
         padded = f" {word} "
         for size in range(1, _MAX_NGRAM + 1):
             found.extend(padded[i : i + size] for i in range(len(padded) - size + 1))
         found.append(f"w:{word}")
+    found.extend(f"b:{first} {second}" for first, second in zip(words, words[1:], strict=False))
     return found
 
 
@@ -63,10 +82,11 @@ class LanguageIdentifier:
     @classmethod
     def train(cls, samples: Iterable[tuple[str, str]]) -> LanguageIdentifier:
         """Build a model from (language, text) pairs."""
-        counters: dict[str, Counter[str]] = {language: Counter() for language in LANGUAGES}
+        counters: dict[str, Counter[str]] = defaultdict(Counter)
         for language, text in samples:
-            counters[language].update(features(words_of(text)))
-        return cls({language: dict(counter) for language, counter in counters.items() if counter})
+            words = words_of(text)
+            counters[writing_style(language, words)].update(features(words))
+        return cls({style: dict(counter) for style, counter in counters.items()})
 
     def to_dict(self) -> dict[str, dict[str, int]]:
         """Return the model's counts, ready for JSON."""
@@ -77,18 +97,19 @@ class LanguageIdentifier:
         words = words_of(text)
         script = dominant_script(" ".join(words))
         candidates = [
-            language
-            for language in self.counts
-            if script is None or script in SCRIPTS[language]
+            style
+            for style in self.counts
+            if script is None or script in SCRIPTS[language_of(style)]
         ]
         if not words or not candidates:
             return Detection(fallback, 0.0, len(words))
         feats = features(words)
-        scores = {language: self._log_likelihood(language, feats) for language in candidates}
         scale = len(feats) ** _TEMPERATURE_EXPONENT
+        scores: dict[str, float] = defaultdict(float)
+        for style in candidates:
+            scores[language_of(style)] += math.exp(self._log_likelihood(style, feats) / scale)
         best = max(scores, key=lambda language: scores[language])
-        norm = sum(math.exp((score - scores[best]) / scale) for score in scores.values())
-        return Detection(best, round(1.0 / norm, 4), len(words))
+        return Detection(best, round(scores[best] / sum(scores.values()), 4), len(words))
 
     def _log_likelihood(self, language: str, feats: list[str]) -> float:
         counts = self.counts[language]
