@@ -6,7 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -26,7 +26,9 @@ async def _app_is_up(settings: Settings) -> bool:
             return False
 
 
-async def _wait_until(check, process: subprocess.Popen, what: str, timeout: float) -> None:  # type: ignore[no-untyped-def]
+async def _wait_until(
+    check: Callable[[], Awaitable[bool]], process: subprocess.Popen, what: str, timeout: float
+) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
         if process.poll() is not None:
