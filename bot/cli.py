@@ -10,6 +10,7 @@ import sys
 import uuid
 from typing import Any
 
+from bot.admin.cli import add_admin_parser, run_admin
 from bot.nlp.languages import LANGUAGES
 from bot.settings import get_settings
 
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="BENCH")
     bench_nlu = bench_commands.add_parser("nlu", help="intent/language accuracy, crisis recall, latency, memory")
     bench_nlu.add_argument("extra", nargs=argparse.REMAINDER, help="options for engine/bench_nlu.py")
+    add_admin_parser(commands)
     return parser
 
 
@@ -112,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             _train()
         elif args.command == "bench":
             return _bench_nlu(args.extra)
+        elif args.command == "admin":
+            return run_admin(args)
     except KeyboardInterrupt:
         return 130
     except RuntimeError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +26,27 @@ class Settings(BaseSettings):
     engine_venv: Path = REPO_ROOT / ".venvs" / "engine"
     models_dir: Path = REPO_ROOT / "engine" / "models"
     engine_start_timeout: float = 180.0
+    #: SQLAlchemy URL. The embedded default is a SQLite file; production uses PostgreSQL
+    #: (postgresql+psycopg://user@host/db).
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'hamroh.db'}"
+    #: Key for hashing link codes and second factors. Set it in production; when empty, a
+    #: random key is created once in var/secret.key (local use only).
+    secret_key: str = ""
+    #: When caseworkers answer, on weekdays, local time (shown to people who ask for a person).
+    office_opens: str = "09:00"
+    office_closes: str = "18:00"
+    link_code_hours: int = 72
+
+    def hashing_key(self) -> bytes:
+        """The secret for HMACs: `secret_key`, or a local random key kept in var/secret.key."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = REPO_ROOT / "var" / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
 
     @property
     def app_url(self) -> str:

@@ -221,6 +221,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5097)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # the engine's debug events would print every message
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     train, test = split(args.seed, args.test_share)

@@ -1,15 +1,20 @@
-"""Shared fixtures: the app's web server, for real, on a loopback port."""
+"""Shared fixtures: the app's web server on a loopback port, and real databases."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
+from bot.db.session import Database
 from bot.settings import Settings
 from bot.web.app import create_app
 
@@ -36,3 +41,40 @@ def app_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_database() -> Iterator[Database]:
+    """A throw-away PostgreSQL database, or a visible skip when no server is running."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        connection = admin.connect()
+    except OperationalError:
+        admin.dispose()
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432: PostgreSQL variant skipped")
+    name = f"hamroh_test_{uuid.uuid4().hex[:12]}"
+    with connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database = Database(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        database.upgrade()
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database: a SQLite file, and PostgreSQL when it is running."""
+    if request.param == "postgres":
+        yield from _postgres_database()
+        return
+    database = Database(f"sqlite:///{tmp_path / 'hamroh.db'}")
+    database.upgrade()
+    yield database
+    database.dispose()

@@ -97,3 +97,15 @@ def test_nlu_parse_prints_intent_language_and_entities(services: Services) -> No
     assert first["intent"] == "ask_courses"
     assert first["language"] == "uz-Cyrl" and first["language_confidence"] > 0.5
     assert {"intent", "confidence", "language", "language_confidence", "entities"} <= set(second)
+
+
+@pytest.mark.parametrize(
+    "language, message",
+    [("ru", "какая завтра погода в Ташкенте будет"), ("uz-Cyrl", "футбол ким ютди кеча айтинг"), ("en", "qwzx vbnm")],
+)
+def test_out_of_scope_or_unclear_gets_a_clarification_and_the_menu(
+    services: Services, language: str, message: str
+) -> None:
+    replies = services.send(new_conversation(), message, hint=language)
+    assert replies[0]["text"] == text_of("utter_clarify", language)
+    assert len(replies[0]["buttons"]) == 6

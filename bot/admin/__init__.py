@@ -1,0 +1,1 @@
+"""The caseworker command line: `hamroh admin …`."""

@@ -1,0 +1,105 @@
+"""`hamroh admin seed-demo`: SAMPLE data for demos and tests. Nothing here is real."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import AppointmentKind, AppointmentStatus, Person, PersonKind
+from bot.repositories import appointments, audit, courses, documents, identities, people
+from bot.settings import Settings
+
+DEMO_ADDRESS = "demo"  # `hamroh chat --user demo` is linked to the first sample person
+SAMPLE_SECOND_FACTOR = "01.01.1990"
+
+PEOPLE = [
+    # name, kind, language, time zone, country, city
+    ("Sample Person A (Dilnoza)", "returnee", "uz", "Asia/Tashkent", "UZ", "Tashkent"),
+    ("Sample Person B (Мадина)", "returnee", "uz-Cyrl", "Asia/Tashkent", "UZ", "Namangan"),
+    ("Sample Person C (Айгуль)", "returnee", "kk", "Asia/Almaty", "KZ", "Shymkent"),
+    ("Sample Person D (Жыпара)", "returnee", "ky", "Asia/Bishkek", "KG", "Osh"),
+    ("Sample Person E (Нигора)", "returnee", "tg", "Asia/Dushanbe", "TJ", "Khujand"),
+    ("Sample Person F (Ольга)", "returnee", "ru", "Asia/Almaty", "KZ", "Almaty"),
+    ("Sample Family Member (mother of A)", "family", "uz", "Asia/Tashkent", "UZ", "Tashkent"),
+]
+
+COURSES = [
+    # trade, city, English title, weeks, seats, cost
+    ("tailoring", "Tashkent", "Tailoring and sewing", 12, 8, 0),
+    ("cooking", "Tashkent", "Cook's assistant", 8, 0, 0),
+    ("computers", "Tashkent", "Computer basics and office work", 6, 12, 0),
+    ("welding", "Namangan", "Electric welding", 16, 5, 0),
+    ("hairdressing", "Andijan", "Hairdressing", 10, 6, 0),
+    ("baking", "Almaty", "Baking and pastry", 8, 10, 0),
+    ("electrician", "Shymkent", "Household electrician", 14, 4, 0),
+    ("tailoring", "Osh", "Sewing workshop", 12, 7, 0),
+    ("driving", "Bishkek", "Driving licence (category B)", 10, 3, 0),
+    ("beauty", "Khujand", "Manicure and beauty care", 6, 9, 0),
+    ("accounting", "Dushanbe", "Basic accounting with 1C", 12, 6, 0),
+    ("welding", "Dushanbe", "Welding for construction", 16, 0, 0),
+]
+
+DOCUMENTS = [
+    # person index, type, status, note
+    (0, "passport", "ready", "Your passport is ready: bring your old certificate when you collect it."),
+    (0, "birth_certificate", "in_progress", "The office is checking the documents for your son."),
+    (1, "id_card", "submitted", ""),
+    (2, "residence_registration", "ready", ""),
+    (4, "amnesty", "in_progress", "Your caseworker will explain the next step at your meeting."),
+]
+
+
+def seed(session: Session, settings: Settings, now: datetime) -> str:
+    """Load the sample data once (a second run changes nothing)."""
+    if session.scalar(select(func.count()).select_from(Person)):
+        return "the database already has people: sample data not loaded again"
+    key = settings.hashing_key()
+    workers = {country: people.add_caseworker(session, f"Sample Caseworker {country}", country)
+               for country in ("UZ", "KZ", "KG", "TJ")}
+    created = []
+    for name, kind, language, time_zone, country, city in PEOPLE:
+        person = people.add_person(
+            session, kind=PersonKind(kind), name=name, language=language, time_zone=time_zone, country=country,
+            city=city, caseworker_id=workers[country].id, consent_data=True,
+            second_factor_hash=identities.keyed_hash(key, SAMPLE_SECOND_FACTOR),
+        )
+        created.append(person)
+    people.link_family(session, created[-1], created[0], "mother")
+    demo = identities.identity_for(session, "terminal", DEMO_ADDRESS)
+    demo.person_id = created[0].id
+
+    for index, person in enumerate(created[:6]):
+        local_day = (now.astimezone(ZoneInfo(person.time_zone)) + timedelta(days=2 + index)).date()
+        starts = datetime.combine(local_day, datetime.min.time(), ZoneInfo(person.time_zone)).replace(hour=10)
+        appointments.add_appointment(
+            session, "seed", person_id=person.id, caseworker_id=person.caseworker_id, kind=AppointmentKind.CASEWORKER,
+            starts_at=starts, place=f"Sample office, {person.city}", family_session=index == 0,
+        )
+        appointments.add_appointment(
+            session, "seed", person_id=person.id, caseworker_id=person.caseworker_id,
+            kind=AppointmentKind.PSYCHOLOGIST, starts_at=starts + timedelta(days=7, hours=4),
+            place="Online (sample)", status=AppointmentStatus.CONFIRMED,
+        )
+        for day in (1, 3):
+            appointments.add_free_slot(session, person.caseworker_id or 0, starts + timedelta(days=day, hours=5))
+
+    today = now.date()
+    for number, (trade, city, title, weeks, seats, cost) in enumerate(COURSES):
+        courses.add_course(
+            session, trade=trade, city=city, titles={"en": f"{title} (sample)"}, descriptions={},
+            instruction_language="ru" if city in {"Almaty", "Bishkek"} else "uz", start_date=today + timedelta(
+                days=10 + 7 * number), duration_weeks=weeks, seats_left=seats, cost=cost,
+            contact="Sample training centre (not real)", requirements="",
+        )
+    for index, type_, status, note in DOCUMENTS:
+        documents.set_document_status(session, created[index].id, type_, status, f"Sample office, "
+                                      f"{created[index].city}", note, "seed")
+    audit.record(session, "seed", "sample_data_loaded", "database", None, None)
+    return (f"loaded SAMPLE data: {len(created)} people, {len(COURSES)} courses, {len(DOCUMENTS)} documents; "
+            f"`hamroh chat --user {DEMO_ADDRESS}` talks as sample person {created[0].id}; "
+            f"sample second factor {SAMPLE_SECOND_FACTOR}")
+
+

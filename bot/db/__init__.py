@@ -1,0 +1,1 @@
+"""The app's database: SQLAlchemy 2 models, sessions and Alembic migrations."""

@@ -1,0 +1,268 @@
+"""The data model. Personal data lives only here, never in the engine or in logs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """The current time in UTC (aware)."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every database (SQLite stores naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give a time zone")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Base class of every table."""
+
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class PersonKind(str, enum.Enum):
+    RETURNEE = "returnee"
+    FAMILY = "family"
+
+
+class AppointmentKind(str, enum.Enum):
+    CASEWORKER = "caseworker"
+    PSYCHOLOGIST = "psychologist"
+    MEDICAL = "medical"
+    LEGAL = "legal"
+    DOCUMENT_OFFICE = "document_office"
+
+
+class AppointmentStatus(str, enum.Enum):
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    RESCHEDULE_REQUESTED = "reschedule_requested"
+    ATTENDED = "attended"
+    MISSED = "missed"
+
+
+class ReferralStatus(str, enum.Enum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    SCHEDULED = "scheduled"
+    CLOSED = "closed"
+
+
+class HandoffStatus(str, enum.Enum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class Caseworker(Base):
+    __tablename__ = "caseworkers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[PersonKind] = mapped_column(_enum(PersonKind))
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    caseworker_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id"))
+    #: HMAC of the second factor (e.g. date of birth) the caseworker recorded; never the value.
+    second_factor_hash: Mapped[str | None] = mapped_column(String(64))
+    consent_data: Mapped[bool] = mapped_column(default=False)
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    caseworker: Mapped[Caseworker | None] = relationship()
+
+
+class FamilyLink(Base):
+    """A family member linked to a returnee, with what the returnee agreed to share."""
+
+    __tablename__ = "family_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_member_id: Mapped[int] = mapped_column(ForeignKey("people.id"), unique=True)
+    returnee_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    relation: Mapped[str] = mapped_column(String(50))
+    share_family_appointments: Mapped[bool] = mapped_column(default=True)
+    share_general_information: Mapped[bool] = mapped_column(default=True)
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    caseworker_id: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id"))
+    kind: Mapped[AppointmentKind] = mapped_column(_enum(AppointmentKind))
+    starts_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(200))
+    status: Mapped[AppointmentStatus] = mapped_column(_enum(AppointmentStatus), default=AppointmentStatus.SCHEDULED)
+    family_session: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FreeSlot(Base):
+    """A time a caseworker offers for rescheduled appointments."""
+
+    __tablename__ = "free_slots"
+    __table_args__ = (UniqueConstraint("caseworker_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id"))
+    starts_at: Mapped[datetime]
+    taken: Mapped[bool] = mapped_column(default=False)
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trade: Mapped[str] = mapped_column(String(50), index=True)
+    city: Mapped[str] = mapped_column(String(50), index=True)
+    #: {"en": "...", "ru": "...", ...}
+    titles: Mapped[dict[str, str]] = mapped_column(JSON)
+    descriptions: Mapped[dict[str, str]] = mapped_column(JSON)
+    instruction_language: Mapped[str] = mapped_column(String(8))
+    start_date: Mapped[date] = mapped_column(Date)
+    duration_weeks: Mapped[int] = mapped_column(Integer)
+    seats_left: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[int] = mapped_column(Integer, default=0)
+    contact: Mapped[str] = mapped_column(String(200))
+    requirements: Mapped[str] = mapped_column(Text, default="")
+
+
+class CourseInterest(Base):
+    __tablename__ = "course_interests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    trade: Mapped[str | None] = mapped_column(String(50))
+    city: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Referral(Base):
+    """A request for psychological support, triaged with consent."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    concern: Mapped[str] = mapped_column(String(50))
+    urgency: Mapped[str] = mapped_column(String(20))
+    specialist_gender: Mapped[str] = mapped_column(String(20), default="any")
+    mode: Mapped[str] = mapped_column(String(20), default="any")
+    language: Mapped[str] = mapped_column(String(8))
+    crisis: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.NEW)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    type: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(30))
+    office: Mapped[str] = mapped_column(String(200))
+    #: What the person may see about it (the caseworker writes it for them).
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Handoff(Base):
+    """A request to talk to a person."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(50))
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    status: Mapped[HandoffStatus] = mapped_column(_enum(HandoffStatus), default=HandoffStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelIdentity(Base):
+    """Who writes from where: a Telegram account or a phone, its pseudonymous conversation id
+    (the only id the engine ever sees) and, once linked with a caseworker's code, the person."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    #: Until when the second factor given by SMS counts (documents are shown only before it).
+    verified_until: Mapped[datetime | None]
+
+
+class LinkCode(Base):
+    """A one-time code a caseworker issues so a person can link a Telegram account or phone."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    """Every change and every disclosure: who, what, which record. No message texts."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None]
+    person_id: Mapped[int | None] = mapped_column(index=True)
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

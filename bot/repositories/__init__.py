@@ -1,0 +1,1 @@
+"""All data access. Actions and the admin CLI call these functions; nothing else writes SQL."""

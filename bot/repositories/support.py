@@ -1,0 +1,66 @@
+"""Psychological support referrals and requests to talk to a person (handoffs)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Handoff, HandoffStatus, Referral, ReferralStatus
+from bot.repositories import audit
+from bot.repositories.people import NotFound
+
+
+def create_referral(session: Session, conversation_id: str, person_id: int | None, **triage: object) -> Referral:
+    """Record a referral from a consented triage (or a crisis) for the caseworker."""
+    referral = Referral(conversation_id=conversation_id, person_id=person_id, **triage)
+    session.add(referral)
+    session.flush()
+    audit.record(session, "system", "referral_created", "referral", referral.id, person_id, crisis=referral.crisis)
+    return referral
+
+
+def create_handoff(
+    session: Session, conversation_id: str, person_id: int | None, reason: str, priority: str = "normal"
+) -> Handoff:
+    """Ask a caseworker to contact the person; crisis handoffs are urgent."""
+    handoff = Handoff(conversation_id=conversation_id, person_id=person_id, reason=reason, priority=priority)
+    session.add(handoff)
+    session.flush()
+    audit.record(session, "system", "handoff_created", "handoff", handoff.id, person_id, priority=priority)
+    return handoff
+
+
+def list_referrals(session: Session, status: ReferralStatus | None = None) -> list[Referral]:
+    """Referrals, crisis first, then newest first."""
+    query = select(Referral).order_by(Referral.crisis.desc(), Referral.id.desc())
+    if status is not None:
+        query = query.where(Referral.status == status)
+    return list(session.scalars(query))
+
+
+def list_handoffs(session: Session, status: HandoffStatus | None = None) -> list[Handoff]:
+    """Handoffs, urgent first, then oldest first (who has waited longest)."""
+    query = select(Handoff).order_by((Handoff.priority == "urgent").desc(), Handoff.id)
+    if status is not None:
+        query = query.where(Handoff.status == status)
+    return list(session.scalars(query))
+
+
+def update_referral(session: Session, referral_id: int, status: ReferralStatus, actor: str) -> Referral:
+    """Change a referral's status, audited."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound(f"no referral with id {referral_id}")
+    referral.status = status
+    audit.record(session, actor, "referral_status", "referral", referral.id, referral.person_id, new=status.value)
+    return referral
+
+
+def update_handoff(session: Session, handoff_id: int, status: HandoffStatus, actor: str) -> Handoff:
+    """Change a handoff's status, audited."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise NotFound(f"no handoff with id {handoff_id}")
+    handoff.status = status
+    audit.record(session, actor, "handoff_status", "handoff", handoff.id, handoff.person_id, new=status.value)
+    return handoff

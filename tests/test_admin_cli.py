@@ -1,0 +1,132 @@
+"""`hamroh admin`: every command against a real database, and every kind of bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.cli import main
+from bot.db.models import Appointment, AuditLog, Course, Person
+from bot.db.session import Database
+from bot.settings import get_settings
+
+
+@pytest.fixture
+def admin(database: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator:
+    """Run `hamroh admin ARGS` against the test database; return (exit code, stdout, stderr)."""
+    monkeypatch.setenv("HAMROH_DATABASE_URL", database.url)
+    monkeypatch.setenv("HAMROH_SECRET_KEY", "test-key")
+    get_settings.cache_clear()
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main(["admin", *args])
+        except SystemExit as error:  # argparse refuses an argument
+            code = int(error.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    get_settings.cache_clear()
+
+
+def count(database: Database, model: type) -> int:
+    with database.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+PERSON = ["people", "add", "--kind", "returnee", "--name", "Test Person", "--language", "uz-Cyrl",
+          "--time-zone", "Asia/Tashkent", "--country", "UZ", "--city", "Namangan"]
+
+
+def test_add_show_edit_and_link_code(admin, database: Database) -> None:  # type: ignore[no-untyped-def]
+    assert admin(*PERSON, "--phone", "+998 90 123 45 67", "--second-factor", "05.03.1990")[0] == 0
+    code, out, _ = admin("people", "show", "1")
+    assert code == 0 and "+998901234567" in out and "second factor set" in out
+    assert admin("people", "edit", "1", "--language", "kk")[0] == 0
+    code, out, _ = admin("people", "link-code", "1")
+    assert code == 0 and "/start " in out and "LINK " in out
+    with database.transaction() as session:
+        person = session.get(Person, 1)
+        assert person is not None and person.language == "kk"
+        assert "05.03.1990" not in (person.second_factor_hash or "")
+        actions = [entry.action for entry in session.scalars(select(AuditLog))]
+    assert actions == ["person_added", "person_edited", "link_code_issued"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (PERSON + ["--phone", "90 123"], "field 'phone'"),
+        (PERSON[:7] + ["xx"] + PERSON[8:], "unknown language tag"),
+        (PERSON[:9] + ["Mars/Olympus"] + PERSON[10:], "field 'time_zone'"),
+        (PERSON[:11] + ["FR"] + PERSON[12:], "field 'country'"),
+        (PERSON + ["--caseworker", "99"], "no caseworker with id 99"),
+        (["people", "show", "42"], "no person with id 42"),
+        (["appointments", "add", "--person", "42", "--kind", "medical", "--at", "2030-01-01 10:00", "--place", "x"],
+         "no person with id 42"),
+    ],
+)
+def test_bad_input_names_the_field_and_writes_nothing(admin, database: Database, args, message) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = admin(*args)
+    assert code == 2 and message in err
+    assert count(database, Person) == 0
+
+
+def test_appointment_in_the_past_is_refused(admin, database: Database) -> None:  # type: ignore[no-untyped-def]
+    admin(*PERSON)
+    code, _, err = admin("appointments", "add", "--person", "1", "--kind", "psychologist", "--at", "2020-01-01 10:00",
+                         "--place", "Office")
+    assert code == 2 and "field 'at'" in err and "in the past" in err
+    assert count(database, Appointment) == 0
+    assert admin("appointments", "add", "--person", "1", "--kind", "psychologist", "--at", "2099-01-01 10:00",
+                 "--place", "Office")[0] == 0
+    assert admin("appointments", "status", "1", "confirmed")[0] == 0
+    code, out, _ = admin("appointments", "list")
+    assert "confirmed" in out and "2099-01-01 05:00 UTC" in out  # Tashkent is UTC+5
+
+
+HEADER = "trade,city,title_en,title_ru,instruction_language,start_date,duration_weeks,seats_left,cost,contact\n"
+
+
+def test_csv_import_is_all_or_nothing_and_reports_every_bad_row(admin, database: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        HEADER
+        + "payvandchi,Toshkent,Welding,Сварка,uz,2030-02-01,12,5,0,Centre\n"  # good (any spelling)
+        + "knitting,Tashkent,Knitting,,uz,2030-02-01,12,5,0,Centre\n"  # line 3: unknown trade
+        + "welding,Atlantis,Welding,,uz,2030-02-01,12,5,0,Centre\n"  # line 4: unknown city
+        + "cooking,Osh,Cooking,,xx,2030-02-01,12,5,0,Centre\n"  # line 5: language
+        + "cooking,Osh,Cooking,,ru,next week,12,-5,0,Centre\n",  # line 6: date and seats
+        encoding="utf-8",
+    )
+    code, _, err = admin("courses", "import", str(mixed))
+    assert code == 2 and "nothing imported" in err
+    for expected in ["line 3: field 'trade'", "line 4: field 'city'", "line 5: field 'instruction_language'",
+                     "line 6: field 'start_date'", "line 6: field 'seats_left'"]:
+        assert expected in err
+    assert "line 2" not in err
+    assert count(database, Course) == 0
+
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "сварщик,Ташкент,Welding,Сварка,ru,2030-02-01,12,5,0,Centre\n", encoding="utf-8")
+    assert admin("courses", "import", str(good))[0] == 0
+    exported = tmp_path / "out.csv"
+    assert admin("courses", "export", str(exported))[0] == 0
+    text = exported.read_text(encoding="utf-8")
+    assert "welding,Tashkent" in text and "Сварка" in text
+
+
+def test_seed_demo_loads_sample_data_once(admin, database: Database) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = admin("seed-demo")
+    assert code == 0 and "SAMPLE" in out
+    people_before = count(database, Person)
+    assert people_before >= 6 and count(database, Course) >= 9
+    assert "already" in admin("seed-demo")[1]
+    assert count(database, Person) == people_before
+    code, out, _ = admin("courses", "list")
+    cities = {"Tashkent", "Namangan", "Andijan", "Almaty", "Shymkent", "Osh", "Bishkek", "Khujand", "Dushanbe"}
+    assert all(city in out for city in cities)
