@@ -55,7 +55,8 @@ def test_sms_variants_fit_one_or_two_segments(language: str) -> None:
 def test_replies_are_written_in_the_languages_script(language: str) -> None:
     expected = "Latin" if language in {"en", "uz"} else "Cyrillic"
     for name, entry in CATALOG.languages[language]["responses"].items():
-        assert dominant_script(entry["text"]) == expected, f"{language} {name}"
+        text = re.sub(r"\{\w+\}", "", entry["text"])
+        assert dominant_script(text) == expected, f"{language} {name}"
 
 
 def test_latin_uzbek_uses_the_plain_apostrophe() -> None:
@@ -67,11 +68,35 @@ def test_latin_uzbek_uses_the_plain_apostrophe() -> None:
 def test_render_picks_language_channel_and_buttons() -> None:
     telegram = CATALOG.render("utter_help", "ky")
     assert telegram.text == CATALOG.languages["ky"]["responses"]["utter_help"]["text"]
-    assert [b["title"] for b in telegram.buttons] == list(CATALOG.languages["ky"]["buttons"].values())
+    menu = [CATALOG.languages["ky"]["buttons"][key] for key, _ in RESPONSE_BUTTONS["utter_help"]]
+    assert [b["title"] for b in telegram.buttons] == menu
     assert CATALOG.render("utter_help", "ky", "sms").text == CATALOG.languages["ky"]["responses"]["utter_help"]["sms"]
     # a reply without an SMS variant falls back to the full text
     assert CATALOG.render("utter_thanks", "ky", "sms").text == CATALOG.render("utter_thanks", "ky").text
     assert len(CATALOG.render("utter_choose_language", "ru").buttons) == 7
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_language_has_the_same_words(language: str) -> None:
+    words = CATALOG.languages[language]["words"]
+    for group, english in ENGLISH["words"].items():
+        assert isinstance(words[group], type(english)), group
+        if isinstance(english, dict):
+            assert set(words[group]) == set(english), group
+
+
+def test_render_adds_an_actions_buttons_by_key_word_or_title() -> None:
+    reply = CATALOG.render(
+        "utter_ask_cancel", "uz-Cyrl", values={"when": "05.12 10:00"},
+        choices=[{"key": "yes", "payload": "/affirm"}, {"word": "urgency.today", "payload": "/x"},
+                 {"title": "05.12 10:00", "payload": "/y"}],
+    )
+    cyrl = CATALOG.languages["uz-Cyrl"]
+    assert "05.12 10:00" in reply.text
+    assert [b["title"] for b in reply.buttons] == [cyrl["buttons"]["yes"], cyrl["words"]["urgency"]["today"],
+                                                    "05.12 10:00"]
+    with pytest.raises(CatalogError):
+        CATALOG.render("utter_ask_cancel", "uz-Cyrl")  # {when} missing
 
 
 def test_render_unknown_language_falls_back_and_unknown_reply_fails() -> None:

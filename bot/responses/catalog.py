@@ -53,24 +53,49 @@ class Catalog:
         """Reply names in the default language's file."""
         return set(self.languages[self.default_language]["responses"])
 
+    def _entries(self, language: str | None) -> dict[str, Any]:
+        return self.languages.get(language or "", self.languages[self.default_language])
+
+    def word(self, language: str | None, group: str, key: str) -> str:
+        """A word from the `words:` section (appointment kinds, document statuses …)."""
+        words = self._entries(language)["words"]
+        return str(words[group] if key == "" else words[group][key])
+
+    def button_title(self, language: str | None, choice: dict[str, str]) -> str:
+        """A button's title: a `buttons:` key, a `words:` entry ("group.key") or a literal title."""
+        if "key" in choice:
+            return str(self._entries(language)["buttons"][choice["key"]])
+        if "word" in choice:
+            group, key = choice["word"].split(".", 1)
+            return self.word(language, group, key)
+        return str(choice["title"])
+
     def render(
         self,
         name: str,
         language: str | None,
         channel: str | None = None,
         values: dict[str, str] | None = None,
+        choices: list[dict[str, str]] | None = None,
     ) -> Reply:
-        """Return reply `name` in `language` (default language if unknown), SMS variant on SMS."""
-        entries = self.languages.get(language or "", self.languages[self.default_language])
+        """Return reply `name` in `language` (default language if unknown), SMS variant on SMS.
+
+        `choices` are buttons an action adds ({"key"|"word"|"title": …, "payload": …}).
+        """
+        entries = self._entries(language)
         entry = entries["responses"].get(name)
         if entry is None:
             raise CatalogError(f"no reply named {name!r}")
         text = entry.get("sms", entry["text"]) if channel == "sms" else entry["text"]
-        text = text.format_map(values or {})
+        try:
+            text = text.format_map(values or {})
+        except KeyError as missing:
+            raise CatalogError(f"reply {name!r} needs the value {missing}") from None
         if name == "utter_choose_language":
             return Reply(text, language_buttons())
         buttons = [
             {"title": entries["buttons"][key], "payload": payload}
             for key, payload in RESPONSE_BUTTONS.get(name, [])
         ]
+        buttons += [{"title": self.button_title(language, c), "payload": c["payload"]} for c in choices or []]
         return Reply(text, buttons)
