@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from bot.channels.linking import link_code_in
 from bot.channels.options import chosen_payload, numbered_options
 from bot.engine.client import EngineClient
 from bot.nlp.normalize import normalize_text
+from bot.responses.catalog import Catalog
+
+#: Redeems a link code; returns the reply's name and the linked person's language.
+LinkHandler = Callable[[str], tuple[str, str | None]]
 
 
 def render(replies: list[dict[str, Any]], channel: str) -> tuple[str, list[dict[str, Any]]]:
@@ -32,10 +38,15 @@ async def chat(
     conversation_id: str,
     channel: str,
     language: str | None,
+    link: LinkHandler,
+    catalog: Catalog,
     lines: TextIO = sys.stdin,
     output: TextIO = sys.stdout,
 ) -> None:
-    """Read messages from `lines` until end of input and print each reply."""
+    """Read messages from `lines` until end of input and print each reply.
+
+    `/start CODE` and `LINK CODE` are handled here, as the channel gateways do, before the engine.
+    """
     buttons: list[dict[str, Any]] = []
     interactive = lines.isatty()
     while True:
@@ -47,6 +58,13 @@ async def chat(
             break
         text = normalize_text(line)
         if not text:
+            continue
+        code = link_code_in(text)
+        if code is not None:
+            reply_name, person_language = await asyncio.to_thread(link, code)
+            language = person_language or language
+            output.write(catalog.render(reply_name, language, channel).text + "\n\n")
+            output.flush()
             continue
         message = chosen_payload(text, buttons) or text
         metadata = {"channel": channel, "language_hint": language}

@@ -44,12 +44,22 @@ async def _nlu_parse() -> None:
 
 
 async def _chat(args: argparse.Namespace) -> None:
+    from bot import runtime
+    from bot.channels.linking import conversation_for, redeem
     from bot.chat import chat
+    from bot.db.models import utcnow
     from bot.engine.services import running_services
 
-    conversation_id = args.user or uuid.uuid4().hex
-    async with running_services(get_settings()) as client:
-        await chat(client, conversation_id, args.channel, args.lang)
+    settings = get_settings()
+    database = runtime.database()
+    address = args.user or uuid.uuid4().hex
+    conversation_id = conversation_for(database, args.channel, address)
+
+    def link(code: str) -> tuple[str, str | None]:
+        return redeem(database, settings.hashing_key(), args.channel, address, code, utcnow())
+
+    async with running_services(settings) as client:
+        await chat(client, conversation_id, args.channel, args.lang, link, runtime.catalog())
 
 
 def _serve() -> None:
@@ -83,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="talk to the assistant in the terminal (reads stdin line by line)")
     chat.add_argument("--channel", choices=["telegram", "sms", "terminal"], default="terminal",
                       help="show replies as this channel would (sms: numbered options)")
-    chat.add_argument("--user", help="conversation id to continue (default: a new random one)")
+    chat.add_argument("--user", help="who you are on that channel (a phone, a Telegram id; default: someone new);"
+                      " the sample data links 'demo' on the terminal channel")
     chat.add_argument("--lang", choices=LANGUAGES, help="language to start in (default: detected)")
 
     nlu = commands.add_parser("nlu", help="natural-language understanding tools")
@@ -95,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="BENCH")
     bench_nlu = bench_commands.add_parser("nlu", help="intent/language accuracy, crisis recall, latency, memory")
-    bench_nlu.add_argument("extra", nargs=argparse.REMAINDER, help="options for engine/bench_nlu.py")
+    bench_nlu.add_argument("--skip-stock", action="store_true", help="only our pipeline (minutes faster)")
+    bench_nlu.add_argument("--seed", type=int, default=13, help="seed of the held-out split")
     add_admin_parser(commands)
     return parser
 
@@ -113,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train":
             _train()
         elif args.command == "bench":
-            return _bench_nlu(args.extra)
+            return _bench_nlu(["--seed", str(args.seed)] + (["--skip-stock"] if args.skip_stock else []))
         elif args.command == "admin":
             return run_admin(args)
     except KeyboardInterrupt:

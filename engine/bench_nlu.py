@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import yaml
@@ -141,7 +141,9 @@ def evaluate(name: str, config_path: Path, data_dir: Path, test, crisis) -> dict
     for language, texts in crisis.items():
         parsed, _ = asyncio.run(parse_all(texts))
         crisis_recall[language] = sum(r["intent"]["name"] == "crisis" for r in parsed) / max(1, len(texts))
+    confusion = Counter((gold, result["intent"]["name"]) for (_, gold, _), result in zip(test, results, strict=True))
     return {
+        "confused": [(pair, n) for pair, n in confusion.most_common() if pair[0] != pair[1]][:8],
         "train_s": training_seconds,
         "p50_ms": percentile(times, 0.5),
         "p95_ms": percentile(times, 0.95),
@@ -176,7 +178,8 @@ def http_figures(model_dir: Path, port: int, texts: list[str]) -> dict:
     from rasa.model_training import train_nlu
 
     model = train_nlu(str(ENGINE_DIR / "config.yml"), str(REPO / "nlu_data"), str(model_dir), fixed_model_name="all")
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false")
+    # endpoints.yml names the app server; /model/parse never calls it.
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", HAMROH_APP_URL="http://127.0.0.1:9")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "rasa"), "run", "--enable-api", "-m", model, "--port", str(port),
          "--interface", "127.0.0.1"],
@@ -219,6 +222,8 @@ def main() -> None:
     parser.add_argument("--test-share", type=float, default=0.2)
     parser.add_argument("--skip-stock", action="store_true", help="only our pipeline (faster)")
     parser.add_argument("--port", type=int, default=5097)
+    parser.add_argument("--config", type=Path, default=ENGINE_DIR / "config.yml", help="our pipeline to measure")
+    parser.add_argument("--skip-http", action="store_true", help="no HTTP latency and memory figures")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     from rasa.utils.log_utils import configure_structlog
@@ -234,12 +239,20 @@ def main() -> None:
         write_nlu(train, data_dir)
         stock_config = Path(tmp) / "stock.yml"
         stock_config.write_text(yaml.safe_dump(STOCK_CONFIG))
-        runs = {"hamroh": evaluate("hamroh", ENGINE_DIR / "config.yml", data_dir, test, crisis)}
+        runs = {"hamroh": evaluate("hamroh", args.config, data_dir, test, crisis)}
         if not args.skip_stock:
             runs["stock"] = evaluate("stock", stock_config, data_dir, test, crisis)
+        report(runs, language_id(train, test), test, crisis, args)
+        if args.skip_http:
+            return
         http = http_figures(Path(tmp) / "all", args.port, [text for _, _, text in test][:300])
-    langid = language_id(train, test)
+    print(f"hamroh over HTTP (trained on all data): startup {http['startup_s']:.1f} s, "
+          f"parse p50 {http['p50_ms']:.1f} ms, p95 {http['p95_ms']:.1f} ms, "
+          f"engine resident memory {http['rss_mb']:.0f} MB")
 
+
+def report(runs: dict, langid: dict[str, float], test, crisis, args: argparse.Namespace) -> None:
+    """Print the accuracy table and the per-pipeline timings."""
     names = list(runs)
     print(f"NLU benchmark: {len(test)} held-out messages (seed {args.seed}, {args.test_share:.0%} of each intent "
           f"per language), crisis held-out: {sum(map(len, crisis.values()))}")
@@ -257,9 +270,9 @@ def main() -> None:
         r = runs[n]
         print(f"{n}: training {r['train_s']:.1f} s, parse in-process p50 {r['p50_ms']:.1f} ms, "
               f"p95 {r['p95_ms']:.1f} ms, mean accuracy {statistics.mean(r['accuracy'].values()):.3f}")
-    print(f"hamroh over HTTP (trained on all data): startup {http['startup_s']:.1f} s, "
-          f"parse p50 {http['p50_ms']:.1f} ms, p95 {http['p95_ms']:.1f} ms, "
-          f"engine resident memory {http['rss_mb']:.0f} MB")
+        print(f"{n}: most confused (gold → predicted, count): "
+              + ", ".join(f"{gold}→{predicted} {count}" for (gold, predicted), count in r["confused"]))
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

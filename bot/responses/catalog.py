@@ -56,10 +56,17 @@ class Catalog:
     def _entries(self, language: str | None) -> dict[str, Any]:
         return self.languages.get(language or "", self.languages[self.default_language])
 
-    def word(self, language: str | None, group: str, key: str) -> str:
-        """A word from the `words:` section (appointment kinds, document statuses …)."""
+    def word(self, language: str | None, group: str, key: str = "", fallback: str | None = None) -> str:
+        """A word from the `words:` section (appointment kinds, document statuses …).
+
+        `fallback` is returned for a key the catalog does not know (e.g. a status a caseworker made up).
+        """
         words = self._entries(language)["words"]
-        return str(words[group] if key == "" else words[group][key])
+        if key == "":
+            return str(words[group])
+        if key not in words[group] and fallback is not None:
+            return fallback
+        return str(words[group][key])
 
     def button_title(self, language: str | None, choice: dict[str, str]) -> str:
         """A button's title: a `buttons:` key, a `words:` entry ("group.key") or a literal title."""

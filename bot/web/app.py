@@ -59,10 +59,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if body is None or not isinstance(body.get("response"), str):
             return JSONResponse({"error": "expected {response, tracker}"}, status_code=400)
         slots = (body.get("tracker") or {}).get("slots") or {}
+        arguments = body.get("arguments") or {}
         language = slots.get("language") or settings.default_language
-        values = {"contacts": contacts.lines_for(language)}
+        values = {"opens": settings.office_opens, "closes": settings.office_closes, **(arguments.get("values") or {})}
+        values["contacts"] = contacts.lines_for(language, values.get("country"))
         try:
-            reply = catalog.render(body["response"], language, slots.get("channel"), values)
+            reply = catalog.render(
+                body["response"], language, slots.get("channel"), values, arguments.get("choices") or []
+            )
         except CatalogError as error:
             logger.error("reply catalog: %s", error)
             return JSONResponse({"error": str(error)}, status_code=404)

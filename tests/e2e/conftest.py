@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from bot.db.session import Database
 from bot.engine.client import EngineClient
 from bot.engine.services import running_services
-from bot.settings import Settings
+from bot.repositories import identities
+from bot.settings import Settings, get_settings
 
 from ..conftest import free_port
 
@@ -66,6 +68,19 @@ class Services:
         assert self.client is not None
         return self.run(self.client.parse(text))  # type: ignore[no-any-return]
 
+    @property
+    def database(self) -> Database:
+        """The app's database (the test process opens its own connection)."""
+        return Database(get_settings().database_url)
+
+    def conversation(self, channel: str, address: str, person_id: int | None = None) -> str:
+        """The conversation id of a channel address, linked to `person_id` if given."""
+        with self.database.transaction() as session:
+            identity = identities.identity_for(session, channel, address)
+            if person_id is not None:
+                identity.person_id = person_id
+            return identity.conversation_id
+
     def env(self) -> dict[str, str]:
         """Environment for a `hamroh` subprocess that should use these services."""
         return dict(
@@ -84,9 +99,22 @@ class Services:
 
 
 @pytest.fixture(scope="session")
-def services() -> Iterator[Services]:
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """The app server (with a fresh SQLite database holding the sample data) and the engine."""
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hamroh.db'}"
+    saved = {key: os.environ.get(key) for key in ("HAMROH_DATABASE_URL", "HAMROH_SECRET_KEY")}
+    os.environ.update(HAMROH_DATABASE_URL=database_url, HAMROH_SECRET_KEY="e2e-test-key")
+    get_settings.cache_clear()
     settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=free_port())
+    seeded = subprocess.run([sys.executable, "-m", "bot", "admin", "seed-demo"], capture_output=True, text=True)
+    assert seeded.returncode == 0, seeded.stderr
     running = Services(settings)
     running.start()
     yield running
     running.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()

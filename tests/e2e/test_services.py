@@ -1,0 +1,179 @@
+"""The four services and the caseworker handoff, through the real engine and app server.
+
+Sample people (`hamroh admin seed-demo`): 1 uz (Tashkent), 2 uz-Cyrl (Namangan), 3 kk (Shymkent),
+4 ky (Osh), 5 tg (Khujand), 6 ru (Almaty), 7 a family member of 1 (uz). Each test writes
+from its own new channel address, so tests do not share conversations.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from bot.admin.seed import SAMPLE_SECOND_FACTOR
+from bot.db.models import Appointment, AppointmentStatus, AuditLog, CourseInterest, Handoff, Referral
+from bot.responses.catalog import Catalog
+
+from .conftest import Services
+
+pytestmark = pytest.mark.e2e
+CATALOG = Catalog.load("uz")
+PERSON_OF = {"uz": 1, "uz-Cyrl": 2, "kk": 3, "ky": 4, "tg": 5, "ru": 6}
+
+
+def text(name: str, language: str, channel: str, **values: str) -> str:
+    return CATALOG.render(name, language, channel, {"opens": "09:00", "closes": "18:00", **values}).text
+
+
+def talk(services: Services, language: str, channel: str, linked: bool = True) -> tuple[str, int]:
+    person = PERSON_OF[language]
+    conversation = services.conversation(channel, uuid.uuid4().hex[:12], person if linked else None)
+    return conversation, person
+
+
+def send(services: Services, conversation: str, message: str, channel: str, language: str) -> list[dict]:
+    return services.send(conversation, message, channel=channel, hint=language)
+
+
+@pytest.mark.parametrize("language, channel", [("uz-Cyrl", "telegram"), ("ru", "sms"), ("kk", "telegram")])
+def test_appointments_list_confirm_cancel_and_reschedule(services: Services, language: str, channel: str) -> None:
+    conversation, person = talk(services, language, channel)
+    listed = send(services, conversation, "/ask_appointments", channel, language)
+    assert listed[0]["text"].startswith(text("utter_appointments_list", language, channel, appointments="").strip())
+    assert "Sample office" in listed[0]["text"]
+    confirm, reschedule, cancel = (b["payload"] for b in listed[0]["buttons"])
+
+    assert send(services, conversation, confirm, channel, language)[0]["text"].startswith(
+        text("utter_appointment_confirmed", language, channel, when="").split("{")[0][:10])
+    with services.database.transaction() as session:
+        first = session.scalars(select(Appointment).where(Appointment.person_id == person)
+                                .order_by(Appointment.starts_at)).first()
+        assert first is not None and first.status is AppointmentStatus.CONFIRMED
+
+    slots = send(services, conversation, reschedule, channel, language)
+    assert slots[0]["text"] == text("utter_choose_slot", language, channel)
+    moved = send(services, conversation, slots[0]["buttons"][0]["payload"], channel, language)
+    assert slots[0]["buttons"][0]["title"] in moved[0]["text"]
+
+    asked = send(services, conversation, cancel, channel, language)
+    assert [b["payload"] for b in asked[0]["buttons"]] == ["/affirm", "/deny"]
+    kept = send(services, conversation, "/deny", channel, language)
+    assert kept[0]["text"] == text("utter_appointment_kept", language, channel)
+    send(services, conversation, cancel, channel, language)
+    send(services, conversation, "/affirm", channel, language)
+    with services.database.transaction() as session:
+        status = session.get(Appointment, first.id).status  # type: ignore[union-attr]
+        actions = [e.action for e in session.scalars(select(AuditLog).where(AuditLog.entity_id == first.id,
+                                                                            AuditLog.entity == "appointment"))]
+    assert status is AppointmentStatus.CANCELLED
+    assert {"appointment_status", "appointment_moved"} <= set(actions)
+
+
+@pytest.mark.parametrize(
+    "language, channel, message",
+    [
+        ("uz-Cyrl", "sms", "Наманганда пайвандчилик курси борми"),
+        ("ru", "telegram", "есть курсы сварщика в Намангане?"),
+        ("uz", "telegram", "namanganda payvandchilik kursi bormi"),
+    ],
+)
+def test_course_search_details_and_interest(services: Services, language: str, channel: str, message: str) -> None:
+    conversation, person = talk(services, language, channel)
+    found = send(services, conversation, message, channel, language)
+    assert "Electric welding" in found[0]["text"] and "Namangan" in found[0]["text"]
+    assert len(found[0]["text"]) <= 320  # two SMS segments of Cyrillic would be 140; a short list either way
+    details = send(services, conversation, found[0]["buttons"][0]["payload"], channel, language)
+    assert "Electric welding" in details[0]["text"]
+    registered = send(services, conversation, details[0]["buttons"][0]["payload"], channel, language)
+    assert registered[0]["text"] == text("utter_course_interest", language, channel)
+    with services.database.transaction() as session:
+        interests = list(session.scalars(select(CourseInterest).where(CourseInterest.person_id == person)))
+    assert any(i.trade == "welding" and i.city == "Namangan" for i in interests)
+
+
+@pytest.mark.parametrize("language, channel", [("uz-Cyrl", "telegram"), ("tg", "sms"), ("en", "telegram")])
+def test_psychological_support_triage_creates_a_referral(services: Services, language: str, channel: str) -> None:
+    conversation = services.conversation(channel, uuid.uuid4().hex[:12], PERSON_OF.get(language, 1))
+    consent = send(services, conversation, "/request_psych_support", channel, language)
+    assert consent[0]["text"] == text("utter_triage_consent", language, channel)
+    question = send(services, conversation, "/affirm", channel, language)
+    for _ in range(4):
+        assert question[0]["buttons"], question
+        question = send(services, conversation, question[0]["buttons"][0]["payload"], channel, language)
+    assert question[0]["text"] == text("utter_referral_created", language, channel)
+    with services.database.transaction() as session:
+        referral = session.scalars(select(Referral).where(Referral.conversation_id == conversation)).one()
+    assert (referral.concern, referral.urgency, referral.specialist_gender, referral.mode) == (
+        "sleep", "today", "woman", "online")
+
+
+@pytest.mark.parametrize("language, channel", [("uz-Cyrl", "sms"), ("ky", "telegram"), ("ru", "telegram")])
+def test_crisis_gives_country_contacts_and_alerts_the_caseworker(
+    services: Services, language: str, channel: str
+) -> None:
+    conversation, _ = talk(services, language, channel)
+    replies = send(services, conversation, "/crisis", channel, language)
+    country = {"uz-Cyrl": "UZ", "ky": "KG", "ru": "KZ"}[language]
+    assert f"SAMPLE crisis line {country}" in replies[0]["text"]
+    with services.database.transaction() as session:
+        handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == conversation)).one()
+    assert handoff.priority == "urgent"
+
+
+@pytest.mark.parametrize("language, channel", [("uz-Cyrl", "telegram"), ("kk", "sms"), ("tg", "telegram")])
+def test_talk_to_a_human_records_a_handoff(services: Services, language: str, channel: str) -> None:
+    conversation, _ = talk(services, language, channel)
+    replies = send(services, conversation, "/talk_to_human", channel, language)
+    assert replies[0]["text"] == text("utter_human", language, channel)
+    with services.database.transaction() as session:
+        handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == conversation)).one()
+    assert handoff.priority == "normal"
+
+
+@pytest.mark.parametrize("language, channel", [("uz-Cyrl", "telegram"), ("uz", "sms"), ("ru", "telegram")])
+def test_unlinked_people_learn_nothing_about_documents(services: Services, language: str, channel: str) -> None:
+    conversation, _ = talk(services, language, channel, linked=False)
+    replies = send(services, conversation, "/check_document_status", channel, language)
+    assert [r["text"] for r in replies] == [text("utter_documents", language, channel)]
+    listed = send(services, conversation, "/ask_appointments", channel, language)
+    assert [r["text"] for r in listed] == [text("utter_not_linked", language, channel)]
+
+
+@pytest.mark.parametrize("language", ["uz-Cyrl", "uz", "kk"])
+def test_linked_telegram_sees_documents_and_the_disclosure_is_audited(services: Services, language: str) -> None:
+    conversation, person = talk(services, language, "telegram")
+    replies = send(services, conversation, "/check_document_status", "telegram", language)
+    words = CATALOG.languages[language]["words"]
+    assert any(title in replies[0]["text"] for title in words["document_type"].values())
+    with services.database.transaction() as session:
+        disclosed = list(session.scalars(select(AuditLog).where(AuditLog.person_id == person,
+                                                                AuditLog.action == "document_disclosed")))
+    assert disclosed
+
+
+def test_sms_needs_the_second_factor_and_locks_after_five_wrong_answers(services: Services) -> None:
+    conversation, _ = talk(services, "uz-Cyrl", "sms")
+    asked = send(services, conversation, "/check_document_status", "sms", "uz-Cyrl")
+    assert asked[-1]["text"] == text("utter_ask_second_factor", "uz-Cyrl", "sms")
+    for _ in range(4):
+        wrong = send(services, conversation, "01.02.2003", "sms", "uz-Cyrl")
+        assert wrong[0]["text"] == text("utter_second_factor_wrong", "uz-Cyrl", "sms")
+    locked = send(services, conversation, "01.02.2003", "sms", "uz-Cyrl")
+    assert text("utter_verification_locked", "uz-Cyrl", "sms") in [r["text"] for r in locked]
+    again = send(services, conversation, "/check_document_status", "sms", "uz-Cyrl")
+    assert [r["text"] for r in again] == [text("utter_verification_locked", "uz-Cyrl", "sms")]
+
+    other, _ = talk(services, "uz-Cyrl", "sms")
+    send(services, other, "/check_document_status", "sms", "uz-Cyrl")
+    shown = send(services, other, SAMPLE_SECOND_FACTOR, "sms", "uz-Cyrl")
+    assert "Sample office" in shown[-1]["text"]
+
+
+def test_a_family_member_never_sees_documents(services: Services) -> None:
+    conversation = services.conversation("sms", uuid.uuid4().hex[:12], 7)
+    replies = send(services, conversation, "/check_document_status", "sms", "uz")
+    assert [r["text"] for r in replies] == [text("utter_documents_family", "uz", "sms")]
+    listed = send(services, conversation, "/ask_appointments", "sms", "uz")
+    assert "Sample office" in listed[0]["text"] and not listed[0].get("buttons")  # the shared family session only
