@@ -66,7 +66,9 @@ class ValidateSecondFactor(FormValidationAction):
     async def validate_second_factor(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        result = await asyncio.to_thread(self._check, tracker, str(value or ""))
+        if not value:  # the slot was just cleared to ask the question: nothing was answered yet
+            return {"second_factor": None}
+        result = await asyncio.to_thread(self._check, tracker, str(value))
         if result == "verified":
             return {"second_factor": "verified"}
         if result == "locked":
