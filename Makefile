@@ -25,8 +25,9 @@ $(APP_VENV)/.installed: pyproject.toml constraints.txt
 	$(APP_PY) -m pip install --quiet -e ".[dev]" -c constraints.txt
 	touch $@
 
-demo: setup ## train if needed, start engine and app, open the terminal chat
-	$(APP_VENV)/bin/hamroh chat
+demo: setup ## seed sample data, train if needed, start engine and app, open the terminal chat
+	$(APP_VENV)/bin/hamroh admin seed-demo
+	$(APP_VENV)/bin/hamroh chat --user demo
 
 test: setup lint unit e2e ## everything CI runs
 
@@ -35,10 +36,10 @@ lint: setup
 	$(APP_VENV)/bin/mypy
 
 unit: setup ## fast tests: no engine, no TensorFlow
-	$(APP_VENV)/bin/pytest -q -m "not e2e"
+	$(APP_VENV)/bin/pytest -q -rs -m "not e2e"
 
 e2e: setup ## end-to-end tests through the real engine and app server
-	$(APP_VENV)/bin/pytest -q -m e2e
+	$(APP_VENV)/bin/pytest -q -rs -m e2e
 
 train: setup
 	$(APP_VENV)/bin/hamroh train
