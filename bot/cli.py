@@ -15,6 +15,10 @@ from bot.nlp.languages import LANGUAGES
 from bot.settings import get_settings
 
 
+def _say(message: str) -> None:
+    print(f"hamroh: {message}", file=sys.stderr, flush=True)
+
+
 def parse_summary(text: str, result: dict[str, Any]) -> dict[str, Any]:
     """The fields `hamroh nlu parse` prints for one message."""
     intent = result.get("intent") or {}
@@ -36,7 +40,7 @@ async def _nlu_parse() -> None:
     from bot.engine.services import running_services
     from bot.nlp.normalize import normalize_text
 
-    async with running_services(get_settings()) as client:
+    async with running_services(get_settings(), progress=_say) as client:
         for line in sys.stdin:
             text = normalize_text(line)
             result = await client.parse(text) if text else {}
@@ -58,7 +62,9 @@ async def _chat(args: argparse.Namespace) -> None:
     def link(code: str) -> tuple[str, str | None]:
         return redeem(database, settings.hashing_key(), args.channel, address, code, utcnow())
 
-    async with running_services(settings) as client:
+    async with running_services(settings, progress=_say) as client:
+        if sys.stdin.isatty():
+            _say("ready: write a message (Ctrl-D to quit)")
         await chat(client, conversation_id, args.channel, args.lang, link, runtime.catalog())
 
 

@@ -62,8 +62,14 @@ def start_engine(settings: Settings, model: Path, log: Path) -> subprocess.Popen
         return subprocess.Popen(command, cwd=ENGINE_DIR, env=env, stdout=output, stderr=output)
 
 
+def _quiet(message: str) -> None:
+    """Progress reporter that says nothing."""
+
+
 @asynccontextmanager
-async def running_services(settings: Settings) -> AsyncIterator[EngineClient]:
+async def running_services(
+    settings: Settings, progress: Callable[[str], None] = _quiet
+) -> AsyncIterator[EngineClient]:
     """Yield a client for a ready engine, starting the app server and engine if needed."""
     started: list[subprocess.Popen] = []
     log_dir = settings.models_dir.parent / "logs"
@@ -71,11 +77,14 @@ async def running_services(settings: Settings) -> AsyncIterator[EngineClient]:
     client = EngineClient(settings.engine_url)
     try:
         if not await _app_is_up(settings):
+            progress("starting the app server …")
             app = start_app_server(settings, log_dir / "app.log")
             started.append(app)
             await _wait_until(lambda: _app_is_up(settings), app, "the app server", 30)
         if not await client.is_ready():
+            progress("preparing the engine's model (training takes about a minute when the data changed) …")
             model = await asyncio.to_thread(ensure_model, settings)
+            progress("starting the engine (loading takes up to a minute) …")
             engine = start_engine(settings, model, log_dir / "engine.log")
             started.append(engine)
             await _wait_until(client.is_ready, engine, "the engine", settings.engine_start_timeout)
