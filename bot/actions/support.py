@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy.orm import Session
 
 from bot.actions.common import Caller, Outcome, Say, ServiceAction
-from bot.repositories import audit, support
+from bot.repositories import people, support
 
 #: Triage questions in order: slot, reply asking it, options.
 QUESTIONS = [
@@ -84,7 +84,5 @@ class OptOut(ServiceAction):
 
     def work(self, session: Session, caller: Caller, tracker: Tracker) -> Outcome:
         if caller.person is not None:
-            caller.person.opted_out = True
-            audit.record(session, f"person:{caller.person.id}", "opted_out", "person", caller.person.id,
-                         caller.person.id)
+            people.opt_out(session, caller.person, f"person:{caller.person.id}")
         return Outcome([Say("utter_opt_out")])

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Caseworker, FamilyLink, Person
+from bot.repositories import audit
 
 
 class NotFound(LookupError):
@@ -60,3 +61,9 @@ def link_family(session: Session, family_member: Person, returnee: Person, relat
     session.add(link)
     session.flush()
     return link
+
+
+def opt_out(session: Session, person: Person, actor: str) -> None:
+    """Stop every message to this person until they opt back in; audited."""
+    person.opted_out = True
+    audit.record(session, actor, "opted_out", "person", person.id, person.id)
