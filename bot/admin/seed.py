@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,7 @@ from bot.db.models import AppointmentKind, AppointmentStatus, Person, PersonKind
 from bot.repositories import appointments, audit, courses, documents, identities, people
 from bot.settings import Settings
 
+SAMPLE_COURSE_TITLES = Path(__file__).with_name("sample_courses.yml")
 DEMO_ADDRESS = "demo"  # `hamroh chat --user demo` is linked to the first sample person
 SAMPLE_SECOND_FACTOR = "01.01.1990"
 
@@ -87,9 +90,11 @@ def seed(session: Session, settings: Settings, now: datetime) -> str:
             appointments.add_free_slot(session, person.caseworker_id or 0, starts + timedelta(days=day, hours=5))
 
     today = now.date()
+    titles = yaml.safe_load(SAMPLE_COURSE_TITLES.read_text(encoding="utf-8"))
     for number, (trade, city, title, weeks, seats, cost) in enumerate(COURSES):
         courses.add_course(
-            session, trade=trade, city=city, titles={"en": f"{title} (sample)"}, descriptions={},
+            session, trade=trade, city=city, titles={tag: f"{name} (sample)" for tag, name in titles[title].items()},
+            descriptions={},
             instruction_language="ru" if city in {"Almaty", "Bishkek"} else "uz", start_date=today + timedelta(
                 days=10 + 7 * number), duration_weeks=weeks, seats_left=seats, cost=cost,
             contact="Sample training centre (not real)", requirements="",
