@@ -71,10 +71,12 @@ async def _chat(args: argparse.Namespace) -> None:
 def _serve() -> None:
     import uvicorn
 
-    from bot.web.app import create_app
+    from bot import runtime
+    from bot.web.app import build_channels, create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.app_host, port=settings.app_port, log_level="warning")
+    app = create_app(settings, build_channels(settings, runtime.database(), runtime.catalog()))
+    uvicorn.run(app, host=settings.app_host, port=settings.app_port, log_level="warning")
 
 
 def _train() -> None:

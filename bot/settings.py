@@ -37,6 +37,21 @@ class Settings(BaseSettings):
     office_closes: str = "18:00"
     link_code_hours: int = 72
 
+    # Channels (secrets from the environment only). Empty token or SID: that channel is off.
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    #: Telegram Bot API server (a local fake in tests and offline demos).
+    telegram_api_base: str = "https://api.telegram.org"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    #: Twilio REST API (a local fake in tests and offline demos).
+    twilio_api_base: str = "https://api.twilio.com"
+    #: The app's URL as Telegram and Twilio see it (behind a proxy); signatures are checked against it.
+    public_base_url: str = ""
+    #: Webhook bodies larger than this get 413.
+    max_body_bytes: int = 64 * 1024
+
     def hashing_key(self) -> bytes:
         """The secret for HMACs: `secret_key`, or a local random key kept in var/secret.key."""
         if self.secret_key:

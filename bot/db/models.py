@@ -239,6 +239,13 @@ class ChannelIdentity(Base):
     locked_until: Mapped[datetime | None]
     #: Until when the second factor given by SMS counts (documents are shown only before it).
     verified_until: Mapped[datetime | None]
+    #: Opted out on this channel (works before linking too): nothing is sent until opt-in.
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    #: Telegram answered 403 (the person blocked the bot).
+    unreachable: Mapped[bool] = mapped_column(default=False)
+    #: The buttons last offered by SMS, so that "1" means the first of them.
+    last_menu: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class LinkCode(Base):
@@ -266,3 +273,48 @@ class AuditLog(Base):
     entity_id: Mapped[int | None]
     person_id: Mapped[int | None] = mapped_column(index=True)
     details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class InboundMessage(Base):
+    """A message a provider delivered: recorded before anything else, processed when the engine can.
+
+    The unique (channel, provider_id) makes a provider's retry a no-op.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # text, button, unsupported
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboundMessage(Base):
+    """A message sent to a provider, with its delivery status (Twilio status callbacks)."""
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ButtonPayload(Base):
+    """A button's payload behind a short Telegram callback id (callback data is at most 64 bytes)."""
+
+    __tablename__ = "button_payloads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)

@@ -5,7 +5,10 @@ The engine (Rasa 3.6) calls both over HTTP; see engine/endpoints.yml.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
@@ -14,10 +17,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from twilio.rest import Client as TwilioClient
 
+from bot.db.session import Database
 from bot.responses.catalog import Catalog, CatalogError
 from bot.safety.contacts import CrisisContacts
 from bot.settings import Settings, get_settings
+from bot.web.channels import ChannelRoutes
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +37,8 @@ async def read_json(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the web app with its action executor, catalog and crisis contacts."""
+def create_app(settings: Settings | None = None, channels: ChannelRoutes | None = None) -> Starlette:
+    """Build the web app with its action executor, catalog and crisis contacts (and channel webhooks)."""
     settings = settings or get_settings()
     executor = ActionExecutor()
     executor.register_package("bot.actions")
@@ -72,10 +78,50 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"error": str(error)}, status_code=404)
         return JSONResponse(reply.as_json())
 
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker = asyncio.create_task(retry_pending(channels)) if channels else None
+        yield
+        if worker is not None:
+            worker.cancel()
+
     return Starlette(
         routes=[
             Route("/health", health),
             Route("/webhook", webhook, methods=["POST"]),
             Route("/nlg", nlg, methods=["POST"]),
-        ]
+            *(channels.routes() if channels else []),
+        ],
+        lifespan=lifespan,
     )
+
+
+async def retry_pending(channels: ChannelRoutes, every: float = 2.0) -> None:
+    """Process messages left pending (the engine was down) every few seconds."""
+    while True:
+        await asyncio.sleep(every)
+        channels.process_soon()
+
+
+def build_channels(settings: Settings, database: Database, catalog: Catalog) -> ChannelRoutes | None:
+    """The channel webhooks for the channels configured in `settings` (None if neither is)."""
+    from bot.channels import sms, telegram
+    from bot.channels.gateway import Gateway, Sender
+    from bot.engine.client import EngineClient
+
+    senders: dict[str, Sender] = {}
+    telegram_sender = None
+    if settings.telegram_bot_token:
+        bot = telegram.make_bot(settings.telegram_bot_token, settings.telegram_api_base)
+        telegram_sender = telegram.TelegramSender(bot, database)
+        senders["telegram"] = telegram_sender
+    if settings.twilio_account_sid:
+        def make_client() -> TwilioClient:
+            return sms.make_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base)
+
+        callback = f"{settings.public_base_url.rstrip('/')}/twilio/status" if settings.public_base_url else None
+        senders["sms"] = sms.SmsSender(make_client, settings.twilio_from_number, database, callback)
+    if not senders:
+        return None
+    gateway = Gateway(database, EngineClient(settings.engine_url), senders, catalog, settings)
+    return ChannelRoutes(settings, gateway, telegram_sender, "sms" in senders)

@@ -1,0 +1,106 @@
+"""SMS through Twilio: inbound webhooks and status callbacks in, messages out (async client)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.channels.gateway import Inbound
+from bot.channels.options import numbered_options
+from bot.channels.sms_text import sms_safe, split_body
+from bot.db.models import ChannelIdentity, OutboundMessage, Person
+from bot.db.session import Database
+
+logger = logging.getLogger(__name__)
+RECIPIENT_UNSUBSCRIBED = 21610
+STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "accepted"}
+
+
+def make_client(account_sid: str, auth_token: str, api_base: str) -> Client:
+    """A twilio client with the non-blocking HTTP client, talking to `api_base` (real or fake)."""
+    client = Client(account_sid, auth_token, http_client=AsyncTwilioHttpClient())
+    client.api.base_url = api_base
+    return client
+
+
+def signature_is_valid(auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:
+    """Twilio's `X-Twilio-Signature` check, with the URL as Twilio called it."""
+    return bool(signature) and RequestValidator(auth_token).validate(url, params, signature)
+
+
+def inbound_of(params: dict[str, str]) -> Inbound | None:
+    """The message in a Twilio inbound-SMS webhook, or None if it lacks sender or id."""
+    sender, sid = params.get("From", ""), params.get("MessageSid", "")
+    if not sender or not sid:
+        return None
+    body = params.get("Body", "")
+    media = params.get("NumMedia", "0")
+    kind = "unsupported" if not body.strip() and media not in ("", "0") else "text"
+    return Inbound("sms", sender, sid, kind, body)
+
+
+class SmsSender:
+    """Sends replies as SMS: buttons become numbered options; long replies are split.
+
+    The twilio client is made on first use: its async HTTP client needs the running event loop.
+    """
+
+    def __init__(self, make: Callable[[], Client], from_number: str, database: Database,
+                 status_callback: str | None) -> None:
+        self._make = make
+        self._client: Client | None = None
+        self.from_number = from_number
+        self.database = database
+        self.status_callback = status_callback
+
+    def _record(self, identity_id: int, sid: str | None, status: str, error: str | None) -> None:
+        with self.database.transaction() as session:
+            session.add(OutboundMessage(channel="sms", identity_id=identity_id, provider_id=sid, status=status,
+                                        error_code=error))
+            if error == str(RECIPIENT_UNSUBSCRIBED):
+                identity = session.get(ChannelIdentity, identity_id)
+                assert identity is not None
+                identity.opted_out = True
+                if identity.person_id:
+                    person = session.get(Person, identity.person_id)
+                    assert person is not None
+                    person.opted_out = True
+
+    async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> None:
+        body = "\n".join(part for part in (text, numbered_options(buttons)) if part)
+        if self._client is None:
+            self._client = self._make()
+        for part in split_body(sms_safe(body)):
+            try:
+                message = await self._client.messages.create_async(
+                    to=address, from_=self.from_number, body=part,
+                    **({"status_callback": self.status_callback} if self.status_callback else {}),
+                )
+            except TwilioRestException as error:
+                await asyncio.to_thread(self._record, identity_id, None, "failed", str(error.code))
+                if error.code == RECIPIENT_UNSUBSCRIBED:
+                    return
+                continue
+            await asyncio.to_thread(self._record, identity_id, message.sid, message.status or "queued", None)
+
+
+def update_status(database: Database, params: dict[str, str]) -> bool:
+    """Apply a Twilio status callback to the outbound message it names."""
+    sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "")
+    if not sid or status not in STATUSES:
+        return False
+    with database.transaction() as session:
+        message = session.scalars(select(OutboundMessage).where(OutboundMessage.provider_id == sid)).first()
+        if message is None:
+            return False
+        message.status = status
+        message.error_code = params.get("ErrorCode") or message.error_code
+        return True

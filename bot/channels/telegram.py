@@ -1,0 +1,122 @@
+"""Telegram: webhook updates in, messages with inline keyboards out (aiogram 3 `Bot`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import AiogramError, TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.channels.gateway import Inbound
+from bot.channels.sms_text import split_body
+from bot.db.models import ButtonPayload, ChannelIdentity
+from bot.db.session import Database
+
+logger = logging.getLogger(__name__)
+MAX_TEXT = 4096
+COMMANDS = {"/start": "/greet", "/help": "/help", "/language": "/change_language"}
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    """An aiogram Bot talking to `api_base` (the real Bot API, or a local fake)."""
+    return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
+
+
+async def register(bot: Bot, webhook_url: str, secret: str) -> None:
+    """Set the webhook with its secret token, and the bot's commands."""
+    await bot.set_webhook(webhook_url, secret_token=secret, drop_pending_updates=False)
+    await bot.set_my_commands([BotCommand(command="start", description="Hamroh"),
+                               BotCommand(command="help", description="Menu"),
+                               BotCommand(command="language", description="Language / Til / Язык")])
+
+
+def inbound_of(update: Update, payload_of: Any) -> Inbound | None:
+    """The message an update carries, or None for updates without one (blocked bot, edits…)."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        data = query.data or ""
+        payload = payload_of(int(data[2:])) if data.startswith("p:") and data[2:].isdigit() else None
+        if payload is None or query.from_user is None:
+            return None
+        return Inbound("telegram", str(query.from_user.id), f"u{update.update_id}", "button", payload)
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    address = str(message.from_user.id)
+    if message.text is None:
+        return Inbound("telegram", address, f"u{update.update_id}", "unsupported")
+    text = message.text.strip()
+    if text.startswith("/start ") and len(text.split()) == 2:
+        return Inbound("telegram", address, f"u{update.update_id}", "text", text)  # a link code
+    return Inbound("telegram", address, f"u{update.update_id}", "text", COMMANDS.get(text, text))
+
+
+class TelegramSender:
+    """Sends replies as Telegram messages; buttons become an inline keyboard."""
+
+    def __init__(self, bot: Bot, database: Database) -> None:
+        self.bot = bot
+        self.database = database
+
+    def _callback_ids(self, buttons: list[dict[str, Any]]) -> list[int]:
+        with self.database.transaction() as session:
+            rows = [ButtonPayload(payload=str(button["payload"])) for button in buttons]
+            session.add_all(rows)
+            session.flush()
+            return [row.id for row in rows]
+
+    def payload_of(self, button_id: int) -> str | None:
+        """The payload behind a callback id."""
+        with self.database.transaction() as session:
+            row = session.get(ButtonPayload, button_id)
+            return row.payload if row else None
+
+    def _mark_unreachable(self, identity_id: int) -> None:
+        with self.database.transaction() as session:
+            identity = session.get(ChannelIdentity, identity_id)
+            if identity is not None:
+                identity.unreachable = True
+
+    async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> None:
+        markup = None
+        if buttons:
+            ids = await asyncio.to_thread(self._callback_ids, buttons)
+            markup = InlineKeyboardMarkup(inline_keyboard=[
+                [InlineKeyboardButton(text=str(button["title"])[:64], callback_data=f"p:{button_id}")]
+                for button, button_id in zip(buttons, ids, strict=True)
+            ])
+        chunks = split_body(text or "…", MAX_TEXT)
+        for number, chunk in enumerate(chunks, 1):
+            await self._send(identity_id, int(address), chunk, markup if number == len(chunks) else None)
+
+    async def _send(self, identity_id: int, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        for _ in range(3):
+            try:
+                await self.bot.send_message(chat_id, text, reply_markup=markup)
+                return
+            except TelegramRetryAfter as error:
+                await asyncio.sleep(error.retry_after)
+            except TelegramForbiddenError:
+                await asyncio.to_thread(self._mark_unreachable, identity_id)
+                return
+            except AiogramError as error:
+                logger.warning("telegram send failed: %s", error.__class__.__name__)
+                return
+
+    async def acknowledge(self, update: Update) -> None:
+        """Stop the client's spinner and remove the pressed keyboard so it cannot be pressed twice."""
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await self.bot.answer_callback_query(query.id)
+            if query.message is not None:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=query.message.chat.id, message_id=query.message.message_id, reply_markup=None)
+        except TelegramAPIError as error:
+            logger.warning("telegram callback acknowledgement failed: %s", error.__class__.__name__)
