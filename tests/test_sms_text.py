@@ -41,11 +41,12 @@ def test_split_body_at_lines_and_never_over_the_limit() -> None:
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("STOP", "opt_out"), ("стоп", "opt_out"), ("TO'XTAT", "opt_out"), ("toʻxtat", "opt_out"),
-        ("ТЎХТАТ", "opt_out"), ("ТОҚТАТ", "opt_out"), ("токтат", "opt_out"), ("ТОКТОТ", "opt_out"),
-        ("БАС", "opt_out"), ("Unsubscribe.", "opt_out"), ("START", "opt_in"), ("старт", "opt_in"),
+        ("STOP", ("opt_out", None)), ("стоп", ("opt_out", "ru")), ("TO'XTAT", ("opt_out", "uz")),
+        ("toʻxtat", ("opt_out", "uz")), ("TOXTAT", ("opt_out", "uz")), ("ТЎХТАТ", ("opt_out", "uz-Cyrl")),
+        ("ТОҚТАТ", ("opt_out", "kk")), ("ТОКТОТ", ("opt_out", "ky")), ("БАС", ("opt_out", "tg")),
+        ("Unsubscribe.", ("opt_out", "en")), ("START", ("opt_in", None)), ("старт", ("opt_in", None)),
         ("stop sending the course info", None), ("Salom", None), ("", None),
     ],
 )
-def test_keywords(text: str, expected: str | None) -> None:
+def test_keywords(text: str, expected: tuple[str, str | None] | None) -> None:
     assert keyword_of(text) == expected

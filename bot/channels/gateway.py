@@ -82,6 +82,7 @@ class Gateway:
                 try:
                     await self._handle(pending)
                 except EngineError as error:
+                    logger.warning("engine unavailable, message %s stays pending: %s", pending.id, error)
                     await asyncio.to_thread(self._mark, pending.id, "pending", str(error))
                     return done
                 except Exception as error:  # a bug or a provider failure must not block the queue
@@ -137,11 +138,12 @@ class Gateway:
     async def _handle(self, message: InboundMessage) -> None:
         identity, language = await asyncio.to_thread(self._identity, message.channel, message.address)
         text = normalize_text(message.text)
-        keyword = keyword_of(text) if message.kind == "text" else None
+        found = keyword_of(text) if message.kind == "text" else None
+        keyword, keyword_language = found or (None, None)
         if keyword == "opt_out":
             if not identity.opted_out:
                 await asyncio.to_thread(self._set_opt_out, identity.id, True)
-                await self._reply(identity, "utter_opt_out", language)
+                await self._reply(identity, "utter_opt_out", keyword_language or language)
             return
         if keyword == "opt_in":
             await asyncio.to_thread(self._set_opt_out, identity.id, False)

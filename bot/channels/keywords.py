@@ -10,33 +10,35 @@ import re
 
 from bot.nlp.normalize import fold
 
-OPT_OUT = {
-    "stop", "unsubscribe", "stop all", "cancel messages",  # en (and Twilio's standard words)
-    "стоп", "отписаться", "отписка", "хватит",  # ru
-    "toxtat", "toxtating", "tohtat", "obunani bekor qilish",  # uz (folded: TO'XTAT)
-    "тухтат", "тухтатинг",  # uz-Cyrl (folded: ТЎХТАТ)
-    "токтат", "токтатыныз", "тоқтат",  # kk (folded: ТОҚТАТ)
-    "токтот", "токтотунуз",  # ky
-    "бас", "бас кун", "катъ", "қатъ",  # tg
+#: Keyword -> the language it is written in (None: several languages use it).
+OPT_OUT: dict[str, str | None] = {
+    "stop": None, "unsubscribe": "en", "stop all": "en", "cancel messages": "en",  # Twilio's standard words
+    "стоп": "ru", "отписаться": "ru", "отписка": "ru", "хватит": "ru",
+    "to'xtat": "uz", "to'xtating": "uz", "tohtat": "uz", "obunani bekor qilish": "uz",
+    "тўхтат": "uz-Cyrl", "тўхтатинг": "uz-Cyrl",
+    "тоқтат": "kk", "тоқтатыңыз": "kk",
+    "токтот": "ky", "токтотуңуз": "ky",
+    "бас": "tg", "бас кунед": "tg",
 }
-OPT_IN = {
-    "start", "unstop", "subscribe", "resume",
-    "старт", "подписаться",
-    "boshla", "boshlash", "davom", "бошла", "бошлаш",
-    "баста", "бастау",
-    "башта", "баштоо",
-    "оғоз", "огоз",
+OPT_IN: dict[str, str | None] = {
+    "start": None, "unstop": "en", "subscribe": "en", "resume": "en",
+    "старт": None, "подписаться": "ru",
+    "boshla": "uz", "boshlash": "uz", "бошла": "uz-Cyrl", "бошлаш": "uz-Cyrl",
+    "баста": "kk", "бастау": "kk",
+    "башта": "ky", "баштоо": "ky",
+    "оғоз": "tg",
 }
 _PUNCTUATION = re.compile(r"[^\w\s]+")
-_FOLDED_OUT = {fold(word) for word in OPT_OUT}
-_FOLDED_IN = {fold(word) for word in OPT_IN}
+_FOLDED = {
+    **{fold(word): ("opt_in", language) for word, language in OPT_IN.items()},
+    **{fold(word): ("opt_out", language) for word, language in OPT_OUT.items()},
+}
 
 
-def keyword_of(text: str) -> str | None:
-    """"opt_out", "opt_in" or None for a message."""
-    folded = " ".join(_PUNCTUATION.sub(" ", fold(text)).split())
-    if folded in _FOLDED_OUT:
-        return "opt_out"
-    if folded in _FOLDED_IN:
-        return "opt_in"
-    return None
+def keyword_of(text: str) -> tuple[str, str | None] | None:
+    """("opt_out" or "opt_in", the keyword's language if it has one), or None for other messages.
+
+    Folding makes ТОҚТАТ and ТОКТАТ, TO'XTAT and TOXTAT the same; where two languages then
+    share a spelling, the later entry's language wins, which only affects the confirmation's language.
+    """
+    return _FOLDED.get(" ".join(_PUNCTUATION.sub(" ", fold(text)).split()))

@@ -40,7 +40,8 @@ async def _wait_until(
 
 def start_app_server(settings: Settings, log: Path) -> subprocess.Popen:
     """Start `hamroh serve` (action server and reply catalog) in the background."""
-    env = dict(os.environ, HAMROH_APP_HOST=settings.app_host, HAMROH_APP_PORT=str(settings.app_port))
+    env = dict(os.environ, HAMROH_APP_HOST=settings.app_host, HAMROH_APP_PORT=str(settings.app_port),
+               HAMROH_ENGINE_URL=settings.engine_url)
     with log.open("w") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"], env=env, stdout=output, stderr=output

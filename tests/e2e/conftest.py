@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,7 +19,9 @@ from bot.engine.services import running_services
 from bot.repositories import identities
 from bot.settings import Settings, get_settings
 
-from ..conftest import free_port
+from ..conftest import ServerThread, free_port
+from ..fakes.telegram_api import FakeTelegram
+from ..fakes.twilio_api import FakeTwilio
 
 
 class Services:
@@ -98,14 +101,45 @@ class Services:
         return result.stdout
 
 
+@dataclass
+class Fakes:
+    """The fake Telegram and Twilio APIs the app server sends to."""
+
+    telegram: FakeTelegram
+    twilio: FakeTwilio
+    telegram_url: str
+    twilio_url: str
+
+
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    """The app server (with a fresh SQLite database holding the sample data) and the engine."""
+def fakes() -> Iterator[Fakes]:
+    telegram, twilio = FakeTelegram(), FakeTwilio()
+    with ServerThread(telegram.app) as tg, ServerThread(twilio.app) as tw:
+        yield Fakes(telegram, twilio, tg.url, tw.url)
+
+
+CHANNEL_ENV = {
+    "HAMROH_TELEGRAM_BOT_TOKEN": "123456:E2E", "HAMROH_TELEGRAM_WEBHOOK_SECRET": "e2e-secret",
+    "HAMROH_TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "HAMROH_TWILIO_AUTH_TOKEN": "e2e-auth",
+    "HAMROH_TWILIO_FROM_NUMBER": "+15005550006",
+}
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory, fakes: Fakes) -> Iterator[Services]:
+    """The app server (with a fresh SQLite database holding the sample data, and both channels
+    pointed at the fakes) and the engine."""
     database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hamroh.db'}"
-    saved = {key: os.environ.get(key) for key in ("HAMROH_DATABASE_URL", "HAMROH_SECRET_KEY")}
-    os.environ.update(HAMROH_DATABASE_URL=database_url, HAMROH_SECRET_KEY="e2e-test-key")
+    app_port = free_port()
+    env = {
+        "HAMROH_DATABASE_URL": database_url, "HAMROH_SECRET_KEY": "e2e-test-key", **CHANNEL_ENV,
+        "HAMROH_TELEGRAM_API_BASE": fakes.telegram_url, "HAMROH_TWILIO_API_BASE": fakes.twilio_url,
+        "HAMROH_PUBLIC_BASE_URL": f"http://127.0.0.1:{app_port}",
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
     get_settings.cache_clear()
-    settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=free_port())
+    settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=app_port)
     seeded = subprocess.run([sys.executable, "-m", "bot", "admin", "seed-demo"], capture_output=True, text=True)
     assert seeded.returncode == 0, seeded.stderr
     running = Services(settings)
