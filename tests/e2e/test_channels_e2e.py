@@ -133,3 +133,39 @@ def test_crisis_and_opt_out_by_sms_in_kyrgyz(services: Services, fakes: Fakes) -
         "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
     time.sleep(2)
     assert len(fakes.twilio.messages) == before  # nothing of any kind after opting out
+
+
+def test_telegram_courses_support_human_and_crisis_in_kazakh(services: Services, fakes: Fakes) -> None:
+    user = TelegramUser(services, fakes, 910002)
+    user.say(f"/start {link_code(services, 3)}")
+    found = user.say("Наманганда дәнекерлеу курсы бар ма?")
+    assert "Namangan" in found[0]["text"]
+    details = user.press(found[0], 0)
+    assert user.press(details[0], 0)[0]["text"] == CATALOG.render("utter_course_interest", "kk").text
+    consent = user.say("/request_psych_support")
+    question = user.press(consent[0], 0)  # yes
+    for _ in range(4):
+        question = user.press(question[0], 0)
+    assert question[0]["text"] == CATALOG.render("utter_referral_created", "kk").text
+    human = user.say("/talk_to_human")
+    assert human[0]["text"] == CATALOG.render("utter_human", "kk", values={"opens": "09:00", "closes": "18:00"}).text
+    assert "SAMPLE crisis line KZ" in user.say("/crisis")[0]["text"]
+
+
+def test_sms_appointments_support_and_human_in_tajik(services: Services, fakes: Fakes) -> None:
+    user = SmsUser(services, fakes, "+992900000001")
+    user.say(f"LINK {link_code(services, 5)}")
+    listed = user.say("/ask_appointments")
+    assert "Sample office" in listed[0]["Body"] and "\n3 " in listed[0]["Body"]
+    asked = user.say("3")  # cancel: asks once
+    assert asked[0]["Body"].endswith("\n1 " + CATALOG.languages["tg"]["buttons"]["yes"] + "\n2 "
+                                     + CATALOG.languages["tg"]["buttons"]["no"])
+    assert user.say("2")[0]["Body"] == CATALOG.render("utter_appointment_kept", "tg", "sms").text
+    consent = user.say("/request_psych_support")
+    assert consent[0]["Body"].startswith(CATALOG.render("utter_triage_consent", "tg", "sms").text)
+    question = user.say("1")
+    for _ in range(4):
+        question = user.say("1")
+    assert question[0]["Body"] == CATALOG.render("utter_referral_created", "tg", "sms").text
+    human = user.say("/talk_to_human")
+    assert human[0]["Body"] == CATALOG.render("utter_human", "tg", "sms", {"opens": "09:00", "closes": "18:00"}).text
