@@ -79,6 +79,21 @@ def _serve() -> None:
     uvicorn.run(app, host=settings.app_host, port=settings.app_port, log_level="warning")
 
 
+async def _telegram_register() -> None:
+    from bot.channels.telegram import make_bot, register
+
+    settings = get_settings()
+    if not (settings.telegram_bot_token and settings.telegram_webhook_secret and settings.public_base_url):
+        raise RuntimeError("set HAMROH_TELEGRAM_BOT_TOKEN, HAMROH_TELEGRAM_WEBHOOK_SECRET and HAMROH_PUBLIC_BASE_URL")
+    bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base)
+    try:
+        url = f"{settings.public_base_url.rstrip('/')}/telegram/webhook"
+        await register(bot, url, settings.telegram_webhook_secret)
+    finally:
+        await bot.session.close()
+    print("webhook and commands registered")
+
+
 def _train() -> None:
     from bot.engine.model import ensure_model
 
@@ -109,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="NLU_COMMAND")
     nlu_commands.add_parser("parse", help="parse stdin lines; print one JSON object per line")
 
-    commands.add_parser("serve", help="run the app server (actions and replies for the engine)")
+    commands.add_parser("serve", help="run the app server: actions and replies for the engine, channel webhooks"
+                        " (Telegram long polling instead with HAMROH_TELEGRAM_POLLING=true)")
+    telegram = commands.add_parser("telegram", help="Telegram set-up")
+    telegram.add_subparsers(dest="telegram_command", required=True, metavar="ACTION").add_parser(
+        "register", help="set the webhook (with its secret token) and the bot commands /start /help /language")
     commands.add_parser("train", help="train the engine's model if its inputs changed; print its path")
     bench = commands.add_parser("bench", help="benchmarks that print figures")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="BENCH")
@@ -136,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             return _bench_nlu(["--seed", str(args.seed)] + (["--skip-stock"] if args.skip_stock else []))
         elif args.command == "admin":
             return run_admin(args)
+        elif args.command == "telegram":
+            asyncio.run(_telegram_register())
     except KeyboardInterrupt:
         return 130
     except RuntimeError as error:

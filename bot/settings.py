@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     twilio_api_base: str = "https://api.twilio.com"
     #: The app's URL as Telegram and Twilio see it (behind a proxy); signatures are checked against it.
     public_base_url: str = ""
+    #: Fetch Telegram updates by long polling instead of a webhook (local use without a public URL).
+    telegram_polling: bool = False
     #: Webhook bodies larger than this get 413.
     max_body_bytes: int = 64 * 1024
 

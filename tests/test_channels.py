@@ -69,8 +69,8 @@ class Harness:
         raise AssertionError("messages still pending")
 
 
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
+@pytest.fixture(params=[False])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     telegram, twilio, engine = FakeTelegram(), FakeTwilio(), FakeEngine()
     with ServerThread(telegram.app) as tg, ServerThread(twilio.app) as tw, ServerThread(engine.app) as en:
         port = free_port()
@@ -79,6 +79,7 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
             telegram_bot_token="123456:TEST", telegram_webhook_secret=SECRET, telegram_api_base=tg.url,
             twilio_account_sid="AC" + "0" * 32, twilio_auth_token=AUTH_TOKEN, twilio_from_number="+15005550006",
             twilio_api_base=tw.url, public_base_url=f"http://127.0.0.1:{port}", app_port=port,
+            telegram_polling=request.param,
         )
         database = Database(settings.database_url)
         database.upgrade()
@@ -282,3 +283,33 @@ def test_oversized_and_malformed_sms_bodies(harness: Harness) -> None:
                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert bad.status_code == 400
     assert json.dumps(harness.twilio.messages) == "[]"
+
+
+@pytest.mark.parametrize("harness", [True], indirect=True)
+def test_long_polling_handles_updates_without_a_webhook(harness: Harness) -> None:
+    assert harness.telegram_update(message(60)).status_code == 404  # no webhook route while polling
+    harness.telegram.updates.append(message(61, "salom"))
+    deadline = time.monotonic() + 10
+    while not harness.telegram.sent() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [m["text"] for m in harness.telegram.sent()] == ["reply"]
+    assert harness.engine.received[0]["message"] == "salom"
+    assert "deleteWebhook" in [name for name, _ in harness.telegram.calls]
+
+
+def test_register_sets_the_secret_token_and_the_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    fake = FakeTelegram()
+    with ServerThread(fake.app) as server:
+        env = {"HAMROH_TELEGRAM_BOT_TOKEN": "123456:TEST", "HAMROH_TELEGRAM_WEBHOOK_SECRET": SECRET,
+               "HAMROH_PUBLIC_BASE_URL": "https://hamroh.example", "HAMROH_TELEGRAM_API_BASE": server.url}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        assert main(["telegram", "register"]) == 0
+    get_settings.cache_clear()
+    webhook = fake.sent("setWebhook")[0]
+    assert webhook["url"] == "https://hamroh.example/telegram/webhook" and webhook["secret_token"] == SECRET
+    assert [c["command"] for c in fake.sent("setMyCommands")[0]["commands"]] == ["start", "help", "language"]

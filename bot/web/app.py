@@ -80,9 +80,13 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        worker = asyncio.create_task(retry_pending(channels)) if channels else None
+        workers = []
+        if channels is not None:
+            workers.append(asyncio.create_task(retry_pending(channels)))
+            if channels.telegram is not None and settings.telegram_polling:
+                workers.append(asyncio.create_task(channels.poll_telegram()))
         yield
-        if worker is not None:
+        for worker in workers:
             worker.cancel()
 
     return Starlette(

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from aiogram.exceptions import AiogramError
 from aiogram.types import Update
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -67,7 +68,7 @@ class ChannelRoutes:
 
     def routes(self) -> list[Route]:
         found = []
-        if self.telegram is not None:
+        if self.telegram is not None and not self.settings.telegram_polling:
             found.append(Route("/telegram/webhook", self.telegram_webhook, methods=["POST"]))
         if self.sms_enabled:
             found.append(Route("/twilio/sms", self.twilio_sms, methods=["POST"]))
@@ -83,6 +84,25 @@ class ChannelRoutes:
     async def _accept(self, inbound: Inbound | None) -> None:
         if inbound is not None and await asyncio.to_thread(self.gateway.record, inbound):
             self.process_soon()
+
+    async def poll_telegram(self) -> None:
+        """Long polling: fetch updates and handle them as the webhook would (no public URL needed)."""
+        assert self.telegram is not None
+        bot = self.telegram.bot
+        await bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        while True:
+            try:
+                updates = await bot.get_updates(offset=offset, timeout=25)
+            except AiogramError as error:
+                logger.warning("telegram polling failed: %s", error.__class__.__name__)
+                await asyncio.sleep(5)
+                continue
+            for update in updates:
+                offset = update.update_id + 1
+                await self._accept(await asyncio.to_thread(telegram.inbound_of, update, self.telegram.payload_of))
+                if update.callback_query is not None:
+                    await self.telegram.acknowledge(update)
 
     async def telegram_webhook(self, request: Request) -> Response:
         assert self.telegram is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -17,6 +18,7 @@ class FakeTelegram:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.updates: list[dict[str, Any]] = []  # served by getUpdates
         self._ids = itertools.count(100)
         self.app = Starlette(routes=[Route("/bot{token}/{method}", self.handle, methods=["POST", "GET"])])
 
@@ -40,6 +42,12 @@ class FakeTelegram:
         if self.failures.get(method):
             status, body = self.failures[method].pop(0)
             return JSONResponse(body, status_code=status)
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            waiting = [update for update in self.updates if update["update_id"] >= offset]
+            if not waiting:
+                await asyncio.sleep(0.2)  # a short "long poll"
+            return JSONResponse({"ok": True, "result": waiting})
         if method == "sendMessage":
             chat = int(params["chat_id"])
             result: Any = {"message_id": next(self._ids), "date": int(time.time()),
