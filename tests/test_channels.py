@@ -127,6 +127,28 @@ TELEGRAM_CASES: list[Case] = [
     ("a voice message gets a polite 'text only'",
      lambda h: [h.telegram_update(message(5, None, voice={"file_id": "v", "file_unique_id": "u", "duration": 3}))],
      [200], 0, lambda h: _check([m["text"] for m in h.telegram.sent()] == [TEXT_ONLY])),
+    ("a photo gets 'text only' too",
+     lambda h: [h.telegram_update(message(12, None, photo=[{"file_id": "p", "file_unique_id": "u", "width": 1,
+                                                            "height": 1}]))],
+     [200], 0, lambda h: _check([m["text"] for m in h.telegram.sent()] == [TEXT_ONLY])),
+    ("a sticker gets 'text only' in the conversation's language",
+     lambda h: [h.telegram_update(message(13, "СТОП")), h.telegram_update(message(14, "старт")),
+                h.telegram_update(message(15, None, sticker={"file_id": "s", "file_unique_id": "u", "type": "regular",
+                                                             "width": 1, "height": 1, "is_animated": False,
+                                                             "is_video": False}))],
+     [200, 200, 200], 1,
+     lambda h: _check(h.telegram.sent()[-1]["text"] == CATALOG.render("utter_text_only", "ru").text)),
+    ("a contact or a location is handled without errors",
+     lambda h: [h.telegram_update(message(16, None, location={"latitude": 41.3, "longitude": 69.2})),
+                h.telegram_update(message(17, None, contact={"phone_number": "+998", "first_name": "A"}))],
+     [200, 200], 0, lambda h: _check(len(h.telegram.sent()) == 2)),
+    ("the person blocking the bot (no message) is acknowledged",
+     lambda h: [h.telegram_update({"update_id": 18, "my_chat_member": {
+         "chat": {"id": 777, "type": "private"}, "from": {"id": 777, "is_bot": False, "first_name": "T"}, "date": 0,
+         "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": True, "first_name": "B"}},
+         "new_chat_member": {"status": "kicked", "until_date": 0,
+                             "user": {"id": 1, "is_bot": True, "first_name": "B"}}}})],
+     [200], 0, lambda h: _check(h.telegram.sent() == [])),
     ("an edited message (no new message) is acknowledged and ignored",
      lambda h: [h.telegram_update({"update_id": 6, "edited_message": message(6)["message"]})], [200], 0,
      lambda h: _check(h.telegram.sent() == [])),
@@ -226,6 +248,12 @@ SMS_CASES: list[Case] = [
     ("MMS without text gets 'text only'", lambda h: [h.sms(sms("SM4", "", NumMedia="1"))], [200], 0,
      lambda h: _check(h.twilio.messages[0]["Body"] == CATALOG.render("utter_text_only", "uz", "sms").text)),
     ("an empty form without sender gets 400", lambda h: [h.sms({})], [400], 0, lambda h: None),
+    ("an empty SMS is acknowledged and not processed", lambda h: [h.sms(sms("SM7", "   "))], [200], 0,
+     lambda h: _check(h.twilio.messages == [])),
+    ("emoji-only SMS reaches the engine", lambda h: [h.sms(sms("SM8", "🙏"))], [200], 1,
+     lambda h: _check(h.engine.received[0]["message"] == "🙏")),
+    ("START after STOP resumes", lambda h: [h.sms(sms("SM12", "STOP")), h.sms(sms("SM13", "START"))], [200, 200], 1,
+     lambda h: _check(h.engine.received[0]["message"] == "/greet" and len(h.twilio.messages) == 2)),
     ("TO'XTAT opts out with one confirmation", lambda h: [h.sms(sms("SM5", "TO'XTAT")), h.sms(sms("SM6", "salom"))],
      [200, 200], 0, lambda h: _check(len(h.twilio.messages) == 1)),
 ]
@@ -239,6 +267,15 @@ def test_sms(harness: Harness, name: str, requests, statuses, engine_calls, expe
     assert [r.status_code for r in responses] == statuses
     assert len(harness.engine.received) == engine_calls
     expect(harness)
+
+
+def test_the_engine_tells_the_conversation_language_and_it_is_not_delivered(harness: Harness) -> None:
+    harness.engine.replies = [{"text": "Салом!"}, {"custom": {"language": "tg"}}]
+    harness.telegram_update(message(70, "салом"))
+    harness.settle()
+    harness.telegram_update(message(71, None, voice={"file_id": "v", "file_unique_id": "u", "duration": 1}))
+    harness.settle()
+    assert [m["text"] for m in harness.telegram.sent()] == ["Салом!", CATALOG.render("utter_text_only", "tg").text]
 
 
 def test_sms_numbered_options_map_back_and_uzbek_apostrophes_stay_gsm(harness: Harness) -> None:

@@ -84,6 +84,7 @@ def test_nlg_renders_in_the_conversation_language_and_channel(app_url: str) -> N
     telegram = nlg(app_url, "utter_greet", {"language": "uz-Cyrl", "channel": "telegram"}).json()
     assert telegram["text"] == CATALOG.render("utter_greet", "uz-Cyrl").text
     assert len(telegram["buttons"]) == 6
+    assert telegram["custom"] == {"language": "uz-Cyrl"}
     sms = nlg(app_url, "utter_greet", {"language": "kk", "channel": "sms"}).json()
     assert sms["text"] == CATALOG.render("utter_greet", "kk", "sms").text != CATALOG.render("utter_greet", "kk").text
 

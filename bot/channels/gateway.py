@@ -143,6 +143,7 @@ class Gateway:
         if keyword == "opt_out":
             if not identity.opted_out:
                 await asyncio.to_thread(self._set_opt_out, identity.id, True)
+                await asyncio.to_thread(self._remember, identity.id, None, keyword_language)
                 await self._reply(identity, "utter_opt_out", keyword_language or language)
             return
         if keyword == "opt_in":
@@ -169,9 +170,13 @@ class Gateway:
         metadata = {"channel": identity.channel, "language_hint": language}
         replies = await self.engine.send(identity.conversation_id, text, metadata)
         menu: list[str] | None = None
+        spoken: str | None = None
         for reply in replies:
+            if "custom" in reply:  # the conversation's language, from the reply catalog
+                spoken = (reply["custom"] or {}).get("language") or spoken
+                continue
             buttons = reply.get("buttons") or []
             if buttons:
                 menu = [str(button["payload"]) for button in buttons]
             await self.senders[identity.channel].send(identity.id, identity.address, reply.get("text") or "", buttons)
-        await asyncio.to_thread(self._remember, identity.id, menu, None)
+        await asyncio.to_thread(self._remember, identity.id, menu, spoken)

@@ -25,9 +25,13 @@ class Reply:
     text: str
     buttons: list[dict[str, str]]
 
-    def as_json(self) -> dict[str, Any]:
-        """The body the engine expects from an NLG endpoint."""
-        return {"text": self.text, "buttons": self.buttons}
+    def as_json(self, language: str) -> dict[str, Any]:
+        """The body the engine expects from an NLG endpoint.
+
+        `custom.language` reaches the channel gateway (as a message of its own, which it does
+        not deliver), so app-side replies such as "text only" use the conversation's language.
+        """
+        return {"text": self.text, "buttons": self.buttons, "custom": {"language": language}}
 
 
 class Catalog:

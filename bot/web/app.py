@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
         except CatalogError as error:
             logger.error("reply catalog: %s", error)
             return JSONResponse({"error": str(error)}, status_code=404)
-        return JSONResponse(reply.as_json())
+        return JSONResponse(reply.as_json(language))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -65,7 +65,8 @@ class Services:
     def send(self, conversation: str, text: str, channel: str = "terminal", hint: str | None = None) -> list[dict]:
         assert self.client is not None
         metadata = {"channel": channel, "language_hint": hint}
-        return self.run(self.client.send(conversation, text, metadata))  # type: ignore[no-any-return]
+        replies = self.run(self.client.send(conversation, text, metadata))
+        return [reply for reply in replies if "custom" not in reply]  # the language note is not a message
 
     def parse(self, text: str) -> dict[str, Any]:
         assert self.client is not None
