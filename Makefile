@@ -7,7 +7,7 @@ PYTHON3 ?= python3
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test lint unit e2e train bench-nlu clean
+.PHONY: setup demo test lint unit e2e train bench-nlu bench-gateway clean
 
 setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments (idempotent)
 
@@ -32,7 +32,7 @@ demo: setup ## seed sample data, train if needed, start engine and app, open the
 test: setup lint unit e2e ## everything CI runs
 
 lint: setup
-	$(APP_VENV)/bin/ruff check bot tests engine/components engine/bench_nlu.py
+	$(APP_VENV)/bin/ruff check bot tests benchmarks engine/components engine/bench_nlu.py
 	$(APP_VENV)/bin/mypy
 
 unit: setup ## fast tests: no engine, no TensorFlow
@@ -46,6 +46,9 @@ train: setup
 
 bench-nlu: setup ## accuracy, language ID, crisis recall, latency, memory (prints figures)
 	$(APP_VENV)/bin/hamroh bench nlu
+
+bench-gateway: setup ## webhook-to-reply latency against the engine's REST channel (prints figures)
+	$(APP_VENV)/bin/python benchmarks/gateway_latency.py
 
 clean:
 	rm -rf .venvs engine/models engine/logs
