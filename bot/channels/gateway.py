@@ -116,11 +116,7 @@ class Gateway:
         with self.database.transaction() as session:
             identity = session.get(ChannelIdentity, identity_id)
             assert identity is not None
-            identity.opted_out = opted_out
-            if identity.person_id:
-                person = session.get(Person, identity.person_id)
-                assert person is not None
-                person.opted_out = opted_out
+            identities.set_opted_out(session, identity, opted_out)
 
     def _remember(self, identity_id: int, menu: list[str] | None, language: str | None) -> None:
         with self.database.transaction() as session:

@@ -16,8 +16,9 @@ from twilio.rest import Client
 from bot.channels.gateway import Inbound
 from bot.channels.options import numbered_options
 from bot.channels.sms_text import sms_safe, split_body
-from bot.db.models import ChannelIdentity, OutboundMessage, Person
+from bot.db.models import ChannelIdentity, OutboundMessage
 from bot.db.session import Database
+from bot.repositories import identities
 
 logger = logging.getLogger(__name__)
 RECIPIENT_UNSUBSCRIBED = 21610
@@ -68,11 +69,12 @@ class SmsSender:
             if error == str(RECIPIENT_UNSUBSCRIBED):
                 identity = session.get(ChannelIdentity, identity_id)
                 assert identity is not None
-                identity.opted_out = True
-                if identity.person_id:
-                    person = session.get(Person, identity.person_id)
-                    assert person is not None
-                    person.opted_out = True
+                identities.set_opted_out(session, identity, True)
+
+    async def close(self) -> None:
+        """Close the HTTP session of the twilio client, if one was made."""
+        if self._client is not None and isinstance(self._client.http_client, AsyncTwilioHttpClient):
+            await self._client.http_client.close()
 
     async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> None:
         body = "\n".join(part for part in (text, numbered_options(buttons)) if part)

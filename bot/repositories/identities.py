@@ -136,3 +136,13 @@ def is_verified(identity: ChannelIdentity, now: datetime) -> bool:
     if identity.channel != "sms":
         return True
     return identity.verified_until is not None and identity.verified_until > now
+
+
+def set_opted_out(session: Session, identity: ChannelIdentity, opted_out: bool) -> None:
+    """Stop (or resume) every message to this address and, if linked, to the person; audited."""
+    identity.opted_out = opted_out
+    person = session.get(Person, identity.person_id) if identity.person_id else None
+    if person is not None:
+        person.opted_out = opted_out
+    audit.record(session, "system", "opted_out" if opted_out else "opted_in", "identity", identity.id,
+                 person.id if person else None, channel=identity.channel)

@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
         yield
         for worker in workers:
             worker.cancel()
+        if channels is not None:
+            await channels.close()
 
     return Starlette(
         routes=[

@@ -66,6 +66,15 @@ class ChannelRoutes:
     sms_enabled: bool = False
     tasks: set[asyncio.Task[int]] = field(default_factory=set)
 
+    async def close(self) -> None:
+        """Close the HTTP sessions to the engine and the providers."""
+        await self.gateway.engine.http.aclose()
+        if self.telegram is not None:
+            await self.telegram.bot.session.close()
+        for sender in self.gateway.senders.values():
+            if isinstance(sender, sms.SmsSender):
+                await sender.close()
+
     def routes(self) -> list[Route]:
         found = []
         if self.telegram is not None and not self.settings.telegram_polling:
