@@ -25,9 +25,11 @@ $(APP_VENV)/.installed: pyproject.toml constraints.txt
 	$(APP_PY) -m pip install --quiet -e ".[dev]" -c constraints.txt
 	touch $@
 
-demo: setup ## seed sample data, train if needed, start engine and app, open the terminal chat
+CHANNEL ?= terminal
+demo: setup ## seed sample data, train if needed, start engine and app, open the chat (CHANNEL=telegram|sms: offline, through the gateway)
 	$(APP_VENV)/bin/hamroh admin seed-demo
-	$(APP_VENV)/bin/hamroh chat --user demo
+	@if [ "$(CHANNEL)" = terminal ]; then $(APP_VENV)/bin/hamroh chat --user demo; \
+	else $(APP_VENV)/bin/hamroh chat --via-gateway --channel $(CHANNEL); fi
 
 test: setup lint unit e2e ## everything CI runs
 

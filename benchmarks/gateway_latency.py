@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.engine.services import running_services  # noqa: E402
+from bot.fakes.serving import ServerThread, free_port  # noqa: E402
+from bot.fakes.telegram_api import FakeTelegram  # noqa: E402
 from bot.settings import Settings, get_settings  # noqa: E402
-from tests.conftest import ServerThread, free_port  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 MESSAGES = ["/greet", "salom", "kurslar bormi", "спасибо", "/help", "rahmat"]
 SECRET = "bench-secret"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import subprocess
 import sys
 import uuid
@@ -48,6 +49,13 @@ async def _nlu_parse() -> None:
 
 
 async def _chat(args: argparse.Namespace) -> None:
+    if args.via_gateway:
+        from bot.demo_channels import chat_via_gateway
+
+        number = str(secrets.randbelow(9_000_000) + 1_000_000)  # someone new each time, unless --user
+        default = f"99890{number}" if args.channel == "telegram" else f"+99890{number}"
+        await chat_via_gateway(args.channel, args.user or default)
+        return
     from bot import runtime
     from bot.channels.linking import conversation_for, redeem
     from bot.chat import chat
@@ -119,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", help="who you are on that channel (a phone, a Telegram id; default: someone new);"
                       " the sample data links 'demo' on the terminal channel")
     chat.add_argument("--lang", choices=LANGUAGES, help="language to start in (default: detected)")
+    chat.add_argument("--via-gateway", action="store_true",
+                      help="go through the real Telegram/SMS webhooks to local fake provider APIs (offline)")
 
     nlu = commands.add_parser("nlu", help="natural-language understanding tools")
     nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="NLU_COMMAND")

@@ -16,12 +16,11 @@ import pytest
 from bot.db.session import Database
 from bot.engine.client import EngineClient
 from bot.engine.services import running_services
+from bot.fakes.serving import ServerThread, free_port
+from bot.fakes.telegram_api import FakeTelegram
+from bot.fakes.twilio_api import FakeTwilio
 from bot.repositories import identities
 from bot.settings import Settings, get_settings
-
-from ..conftest import ServerThread, free_port
-from ..fakes.telegram_api import FakeTelegram
-from ..fakes.twilio_api import FakeTwilio
 
 
 class Services:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import subprocess
 import sys
@@ -169,3 +170,13 @@ def test_sms_appointments_support_and_human_in_tajik(services: Services, fakes: 
     assert question[0]["Body"] == CATALOG.render("utter_referral_created", "tg", "sms").text
     human = user.say("/talk_to_human")
     assert human[0]["Body"] == CATALOG.render("utter_human", "tg", "sms", {"opens": "09:00", "closes": "18:00"}).text
+
+
+def test_chat_via_gateway_shows_both_channels_offline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`make demo CHANNEL=sms|telegram`: the webhooks, the real engine and the fake providers."""
+    env = dict(os.environ, HAMROH_DATABASE_URL=f"sqlite:///{tmp_path / 'demo.db'}")
+    for channel, expected in (("sms", "\n1 "), ("telegram", "[1: ")):
+        result = subprocess.run([sys.executable, "-m", "bot", "chat", "--via-gateway", "--channel", channel],
+                                input="salom\n", capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(CATALOG.render("utter_greet", "uz", channel).text) and expected in result.stdout

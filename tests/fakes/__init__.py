@@ -1,1 +1,1 @@
-"""Local fakes that speak the HTTP APIs Hamroh uses (Telegram Bot API, Twilio, the engine's REST channel)."""
+"""A fake engine REST channel for the gateway tests (the provider fakes live in `bot.fakes`)."""
