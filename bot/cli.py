@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from bot.admin.cli import add_admin_parser, run_admin
+from bot.flows.cli import add_flows_parser, run_flows
 from bot.nlp.languages import LANGUAGES
 from bot.settings import get_settings
 
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_nlu.add_argument("--skip-stock", action="store_true", help="only our pipeline (minutes faster)")
     bench_nlu.add_argument("--seed", type=int, default=13, help="seed of the held-out split")
     add_admin_parser(commands)
+    add_flows_parser(commands)
     return parser
 
 
@@ -165,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             return _bench_nlu(["--seed", str(args.seed)] + (["--skip-stock"] if args.skip_stock else []))
         elif args.command == "admin":
             return run_admin(args)
+        elif args.command == "flows":
+            return run_flows(args)
         elif args.command == "telegram":
             asyncio.run(_telegram_register())
     except KeyboardInterrupt:

@@ -1,0 +1,1 @@
+"""Caseworker-editable reminder and follow-up flows (`flows/*.yml`): format, validation, planning."""

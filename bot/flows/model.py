@@ -1,0 +1,154 @@
+"""The flow file format, validated with clear messages (the README in flows/ describes it)."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import time, timedelta
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from bot.nlp.languages import LANGUAGES
+
+TRIGGERS = (
+    "appointment_scheduled", "appointment_changed", "appointment_cancelled", "referral_created",
+    "course_interest_registered", "document_status_changed", "person_enrolled", "monthly",
+)
+CONDITIONS = ("appointment_scheduled_or_confirmed", "appointment_not_confirmed", "appointment_missed", "document_ready")
+BUTTONS = ("confirm", "reschedule", "cancel", "yes", "no", "rating")
+PLACEHOLDERS = ("kind", "date", "time", "place", "document")
+_OFFSET = re.compile(r"^\s*(-?\d+)\s*(minute|hour|day|week)s?\s*$")
+_UNITS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1),
+          "week": timedelta(weeks=1)}
+
+
+def parse_offset(value: str) -> timedelta:
+    """`-1 day`, `2 hours`, `30 minutes`, `1 week` as a timedelta."""
+    match = _OFFSET.match(str(value))
+    if not match:
+        raise ValueError(f"offset {value!r}: write a number and minutes, hours, days or weeks, e.g. '-1 day'")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_clock(value: str) -> time:
+    """`10:00` as a time of day."""
+    match = re.match(r"^([01]?\d|2[0-3]):([0-5]\d)$", str(value))
+    if not match:
+        raise ValueError(f"time {value!r}: write hours and minutes like 10:00")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+class QuietHours(BaseModel):
+    """Local hours when nothing is sent (a message due then waits until they end)."""
+
+    start: time = Field(default=time(21, 0), alias="from")
+    end: time = Field(default=time(9, 0), alias="to")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> time:
+        return value if isinstance(value, time) else parse_clock(str(value))
+
+
+class Step(BaseModel):
+    """One planned message of a flow."""
+
+    id: str
+    offset: timedelta
+    at: time | None = None
+    only_if: str | None = None
+    if_late: str = "send"
+    buttons: list[str] = []
+    message: dict[str, str]
+
+    @field_validator("offset", mode="before")
+    @classmethod
+    def _offset(cls, value: object) -> timedelta:
+        return value if isinstance(value, timedelta) else parse_offset(str(value))
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, value: object) -> time | None:
+        return None if value is None or isinstance(value, time) else parse_clock(str(value))
+
+    @field_validator("only_if")
+    @classmethod
+    def _condition(cls, value: str | None) -> str | None:
+        if value is not None and value not in CONDITIONS:
+            raise ValueError(f"unknown condition {value!r}; use one of {', '.join(CONDITIONS)}")
+        return value
+
+    @field_validator("if_late")
+    @classmethod
+    def _late(cls, value: str) -> str:
+        if value not in ("send", "skip"):
+            raise ValueError("if_late must be 'send' or 'skip'")
+        return value
+
+    @field_validator("buttons", mode="before")
+    @classmethod
+    def _yes_no(cls, value: object) -> object:
+        """YAML reads a bare yes / no as true / false: take them as the buttons they were meant to be."""
+        if isinstance(value, list):
+            return [{True: "yes", False: "no"}.get(item, item) if isinstance(item, bool) else item for item in value]
+        return value
+
+    @field_validator("buttons")
+    @classmethod
+    def _buttons(cls, value: list[str]) -> list[str]:
+        unknown = [button for button in value if button not in BUTTONS]
+        if unknown:
+            raise ValueError(f"unknown button(s) {', '.join(unknown)}; use {', '.join(BUTTONS)}")
+        return value
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [tag for tag in value if tag not in LANGUAGES]
+        if unknown:
+            raise ValueError(f"unknown language tag(s) {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
+        if not value:
+            raise ValueError("a message needs at least one language")
+        for tag, text in value.items():
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            if names - set(PLACEHOLDERS):
+                raise ValueError(f"{tag}: unknown placeholder(s) {', '.join(sorted(names - set(PLACEHOLDERS)))}")
+        return value
+
+
+class Flow(BaseModel):
+    """A flow: its trigger and steps."""
+
+    name: str
+    description: str = ""
+    trigger: str
+    quiet_hours: QuietHours = QuietHours()
+    steps: list[Step]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9_]*$", value):
+            raise ValueError("a flow name is lower-case letters, digits and _")
+        return value
+
+    @field_validator("trigger")
+    @classmethod
+    def _trigger(cls, value: str) -> str:
+        if value not in TRIGGERS:
+            raise ValueError(f"unknown trigger {value!r}; use one of {', '.join(TRIGGERS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_steps(self) -> Flow:
+        ids = [step.id for step in self.steps]
+        if len(set(ids)) != len(ids):
+            raise ValueError("step ids must be unique in a flow")
+        if not ids:
+            raise ValueError("a flow needs at least one step")
+        return self
+
+    def missing_languages(self) -> dict[str, list[str]]:
+        """Per step, the languages without their own text (they fall back to the default)."""
+        return {s.id: [tag for tag in LANGUAGES if tag not in s.message] for s in self.steps
+                if any(tag not in s.message for tag in LANGUAGES)}
