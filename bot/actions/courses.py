@@ -26,6 +26,11 @@ def title(caller: Caller, course: Course) -> str:
     return course.titles.get(caller.language) or course.titles.get("en") or course.trade
 
 
+def city_name(caller: Caller, course: Course) -> str:
+    """The course's city as the person's language writes it."""
+    return runtime.catalog().word(caller.language, "city", course.city, fallback=course.city)
+
+
 def course_by_id(session: Session, tracker: Tracker) -> Course | None:
     course_id = entity(tracker, "course_id")
     if course_id is None or not course_id.isdigit():
@@ -47,9 +52,9 @@ class SearchCourses(ServiceAction):
         if course is not None:
             cost = runtime.catalog().word(caller.language, "free") if course.cost == 0 else str(course.cost)
             values = {
-                "title": title(caller, course), "city": course.city, "start": course.start_date.strftime("%d.%m.%Y"),
-                "weeks": str(course.duration_weeks), "seats": str(course.seats_left), "cost": cost,
-                "contact": course.contact,
+                "title": title(caller, course), "city": city_name(caller, course),
+                "start": course.start_date.strftime("%d.%m.%Y"), "weeks": str(course.duration_weeks),
+                "seats": str(course.seats_left), "cost": cost, "contact": course.contact,
             }
             choices = [{"key": "register", "payload": payload("register_course_interest", course_id=course.id)}]
             return Outcome([Say("utter_course_details", values, choices)])
@@ -60,7 +65,7 @@ class SearchCourses(ServiceAction):
         if not found:
             return Outcome([Say("utter_courses_none")])
         lines = "\n".join(
-            f"{n}. {title(caller, c)} - {c.city}, {c.start_date:%d.%m}" for n, c in enumerate(found, 1)
+            f"{n}. {title(caller, c)} - {city_name(caller, c)}, {c.start_date:%d.%m}" for n, c in enumerate(found, 1)
         )
         choices = [{"title": f"{n}. {title(caller, c)}"[:40], "payload": payload("ask_courses", course_id=c.id)}
                    for n, c in enumerate(found, 1)]
