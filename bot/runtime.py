@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.db.session import Database
+from bot.flows.library import FlowLibrary
 from bot.nlp.vocabulary import Vocabulary
 from bot.responses.catalog import Catalog
 from bot.settings import REPO_ROOT, get_settings
@@ -32,3 +33,9 @@ def catalog() -> Catalog:
 def vocabulary() -> Vocabulary:
     """Trades, cities and document types in every language's spelling."""
     return Vocabulary.from_nlu_data(REPO_ROOT / "nlu_data")
+
+
+@lru_cache(maxsize=1)
+def flow_library() -> FlowLibrary:
+    """The caseworkers' flows (`flows/*.yml`), reloaded when the files change."""
+    return FlowLibrary()

@@ -108,8 +108,8 @@ NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
         # Kazakhstan has one zone, UTC+5, since 2024: 10:00 in Almaty is 05:00 UTC
         ("-1 day", "10:00", "Asia/Almaty", datetime(2026, 11, 28, 5, 0, tzinfo=UTC), "2026-11-27 10:00"),
         ("-2 hours", None, "Asia/Dushanbe", datetime(2026, 11, 28, 5, 0, tzinfo=UTC), "2026-11-28 09:00"),
-        # two hours before an 08:00 appointment is 06:00, in quiet hours: it waits until 09:00
-        ("-2 hours", None, "Asia/Tashkent", datetime(2026, 11, 28, 3, 0, tzinfo=UTC), "2026-11-28 09:00"),
+        # two hours before a 10:00 appointment is 08:00, in quiet hours: it waits until 09:00
+        ("-2 hours", None, "Asia/Tashkent", datetime(2026, 11, 28, 5, 0, tzinfo=UTC), "2026-11-28 09:00"),
         # a follow-up due at 22:30 waits for the morning
         ("3 days", "22:30", "Asia/Tashkent", datetime(2026, 11, 25, 8, 0, tzinfo=UTC), "2026-11-29 09:00"),
     ],
@@ -135,6 +135,12 @@ def test_a_step_already_past_is_sent_at_once_or_skipped_as_the_flow_says() -> No
     at_night = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # 23:00 in Tashkent
     late = plan_step(step("-1 day", "10:00"), QUIET, trigger, "Asia/Tashkent", at_night)
     assert late.due is not None and late.due.astimezone(ZoneInfo("Asia/Tashkent")).strftime("%d %H:%M") == "26 09:00"
+
+
+def test_a_reminder_that_quiet_hours_would_push_past_the_event_is_skipped() -> None:
+    appointment = datetime(2026, 11, 28, 3, 30, tzinfo=UTC)  # 08:30 in Tashkent; two hours before is 06:30
+    planned = plan_step(step("-2 hours"), QUIET, appointment, "Asia/Tashkent", NOW)
+    assert (planned.outcome, planned.due) == ("quiet_skip", None)
 
 
 def test_quiet_hours_within_one_day_too() -> None:

@@ -19,7 +19,7 @@ from bot.admin.validation import AppointmentInput, InputError, PersonInput, chec
 from bot.db.models import AppointmentKind, AppointmentStatus, HandoffStatus, PersonKind, ReferralStatus, utcnow
 from bot.db.session import Database
 from bot.nlp.vocabulary import Vocabulary
-from bot.repositories import appointments, audit, documents, identities, people, support
+from bot.repositories import appointments, audit, documents, identities, outbox, people, support
 from bot.repositories.people import NotFound
 from bot.settings import REPO_ROOT, Settings, get_settings
 
@@ -188,6 +188,13 @@ def handoffs_update(session: Session, args: argparse.Namespace, settings: Settin
     print(f"handoff {args.id} is now {args.status}")
 
 
+def outbox_list(session: Session, args: argparse.Namespace, settings: Settings) -> None:
+    for m in outbox.list_outbox(session, args.person, args.status):
+        due = f"{m.due_at:%Y-%m-%d %H:%M} UTC" if m.due_at else "-"
+        print(f"{m.id:>5}  person {m.person_id:<4} {m.flow}/{m.step:<18} {m.trigger_key}#{m.trigger_version:<3} "
+              f"{due:<20} {m.status:<9} {m.note}")
+
+
 def seed_demo(session: Session, args: argparse.Namespace, settings: Settings) -> None:
     from bot.admin.seed import seed
 
@@ -297,6 +304,12 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
     hu = command(h, "update", handoffs_update, "set a handoff's status")
     hu.add_argument("id", type=int)
     hu.add_argument("status", choices=[s.value for s in HandoffStatus])
+
+    o = groups.add_parser("outbox", help="planned flow messages and what happened to them").add_subparsers(
+        required=True, metavar="ACTION")
+    ol = command(o, "list", outbox_list, "list planned messages by due time")
+    ol.add_argument("--person", type=int)
+    ol.add_argument("--status", choices=["pending", "sent", "skipped", "cancelled", "failed"])
 
     command(groups, "seed-demo", seed_demo, "load the SAMPLE demo data (people, courses, appointments, documents)")
 

@@ -318,3 +318,29 @@ class ButtonPayload(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payload: Mapped[str] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A planned flow message: what goes to whom, when, and what happened to it.
+
+    One row per (person, flow, step, trigger, trigger version): the idempotency key makes a
+    second delivery of the same message impossible. A change to the trigger (an appointment
+    moved) cancels the pending rows of the old version and plans a new version.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64))
+    trigger_key: Mapped[str] = mapped_column(String(64), index=True)
+    trigger_version: Mapped[int]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, sent, skipped, cancelled, failed
+    note: Mapped[str] = mapped_column(String(200), default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

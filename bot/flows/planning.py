@@ -16,7 +16,7 @@ class Planned:
 
     step: str
     due: datetime | None
-    outcome: str  # "planned", "late_send" (sent at once) or "late_skip"
+    outcome: str  # "planned", "late_send" (sent at once), "late_skip", or "quiet_skip"
 
 
 def in_quiet_hours(local: time, quiet: QuietHours) -> bool:
@@ -42,6 +42,8 @@ def plan_step(step: Step, quiet: QuietHours, trigger_at: datetime, time_zone: st
         local = datetime.combine(local.date(), step.at, zone)
     local = after_quiet_hours(local, quiet)
     due = local.astimezone(ZoneInfo("UTC"))
+    if step.offset < timedelta(0) and due > trigger_at:
+        return Planned(step.id, None, "quiet_skip")  # waiting out the night would pass the event itself
     if due >= now:
         return Planned(step.id, due, "planned")
     if step.if_late == "skip":

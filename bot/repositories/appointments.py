@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Appointment, AppointmentStatus, FreeSlot
 from bot.repositories import audit
 from bot.repositories.people import NotFound
+from bot.scheduler.events import on_event
 
 ACTIVE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED, AppointmentStatus.RESCHEDULE_REQUESTED)
 
@@ -48,6 +49,8 @@ def add_appointment(session: Session, actor: str, **fields: object) -> Appointme
     session.add(appointment)
     session.flush()
     audit.record(session, actor, "appointment_added", "appointment", appointment.id, appointment.person_id)
+    on_event(session, "appointment_scheduled", appointment.person_id, f"appointment:{appointment.id}",
+             appointment.starts_at)
     return appointment
 
 
@@ -59,6 +62,8 @@ def set_status(session: Session, appointment: Appointment, status: AppointmentSt
         session, actor, "appointment_status", "appointment", appointment.id, appointment.person_id,
         old=previous.value, new=status.value,
     )
+    if status is AppointmentStatus.CANCELLED:
+        on_event(session, "appointment_cancelled", appointment.person_id, f"appointment:{appointment.id}")
 
 
 def free_slots(session: Session, caseworker_id: int, now: datetime, limit: int = 3) -> list[FreeSlot]:
@@ -92,3 +97,5 @@ def move_to_slot(session: Session, appointment: Appointment, slot: FreeSlot, act
         session, actor, "appointment_moved", "appointment", appointment.id, appointment.person_id,
         old=old.isoformat(), new=slot.starts_at.isoformat(),
     )
+    on_event(session, "appointment_changed", appointment.person_id, f"appointment:{appointment.id}",
+             appointment.starts_at)

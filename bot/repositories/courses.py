@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Course, CourseInterest
 from bot.repositories import audit
 from bot.repositories.people import NotFound
+from bot.scheduler.events import on_event
 
 
 def search(session: Session, trade: str | None, city: str | None, today: date, limit: int = 3) -> list[Course]:
@@ -57,6 +58,7 @@ def register_interest(
     session.add(interest)
     session.flush()
     audit.record(session, f"person:{person_id}", "course_interest", "course_interest", interest.id, person_id)
+    on_event(session, "course_interest_registered", person_id, f"course_interest:{interest.id}")
     return interest
 
 

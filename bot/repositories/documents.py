@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Document
 from bot.repositories import audit
+from bot.scheduler.events import on_event
 
 
 def set_document_status(
@@ -21,6 +22,7 @@ def set_document_status(
         document.status, document.office, document.note = status, office, note
     session.flush()
     audit.record(session, actor, "document_status", "document", document.id, person_id, status=status)
+    on_event(session, "document_status_changed", person_id, f"document:{document.id}")
     return document
 
 

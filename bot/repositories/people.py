@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Caseworker, FamilyLink, Person
 from bot.repositories import audit
+from bot.scheduler.events import on_event
 
 
 class NotFound(LookupError):
@@ -31,6 +32,7 @@ def add_person(session: Session, **fields: object) -> Person:
     person = Person(**fields)
     session.add(person)
     session.flush()
+    on_event(session, "person_enrolled", person.id, f"person:{person.id}")
     return person
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Handoff, HandoffStatus, Referral, ReferralStatus
 from bot.repositories import audit
 from bot.repositories.people import NotFound
+from bot.scheduler.events import on_event
 
 
 def create_referral(session: Session, conversation_id: str, person_id: int | None, **triage: object) -> Referral:
@@ -16,6 +17,8 @@ def create_referral(session: Session, conversation_id: str, person_id: int | Non
     session.add(referral)
     session.flush()
     audit.record(session, "system", "referral_created", "referral", referral.id, person_id, crisis=referral.crisis)
+    if person_id is not None and not referral.crisis:
+        on_event(session, "referral_created", person_id, f"referral:{referral.id}")
     return referral
 
 

@@ -1,0 +1,1 @@
+"""Scheduled follow-ups: planning flow messages into the durable outbox."""
