@@ -172,10 +172,8 @@ def _check(condition: bool) -> None:
 @pytest.mark.parametrize("name, requests, statuses, engine_calls, expect", TELEGRAM_CASES,
                          ids=[case[0] for case in TELEGRAM_CASES])
 def test_telegram(harness: Harness, name: str, requests, statuses, engine_calls, expect) -> None:  # type: ignore[no-untyped-def]
-    responses = []
-    for send in [requests]:
-        responses = send(harness)
-        harness.settle()
+    responses = requests(harness)
+    harness.settle()
     assert [r.status_code for r in responses] == statuses
     assert len(harness.engine.received) == engine_calls
     expect(harness)
