@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.db.models import Appointment, AuditLog, Course, Person
 from bot.db.session import Database
+from bot.repositories.courses import register_interest
 from bot.settings import get_settings
 
 
@@ -127,6 +128,10 @@ def test_seed_demo_loads_sample_data_once(admin, database: Database) -> None:  #
     assert people_before >= 6 and count(database, Course) >= 9
     assert "already" in admin("seed-demo")[1]
     assert count(database, Person) == people_before
+    with database.transaction() as session:
+        register_interest(session, 1, None, "welding", "Namangan")
+    code, out, _ = admin("courses", "interests")
+    assert code == 0 and "person 1" in out and "welding" in out and "Namangan" in out
     code, out, _ = admin("courses", "list")
     cities = {"Tashkent", "Namangan", "Andijan", "Almaty", "Shymkent", "Osh", "Bishkek", "Khujand", "Dushanbe"}
     assert all(city in out for city in cities)

@@ -158,6 +158,14 @@ def courses_list(session: Session, args: argparse.Namespace, settings: Settings)
         print(f"{c.id:>4}  {c.city:<10} {c.trade:<13} {c.start_date}  seats {c.seats_left:<3} {c.titles.get('en', '')}")
 
 
+def courses_interests(session: Session, args: argparse.Namespace, settings: Settings) -> None:
+    from bot.repositories.courses import interests
+
+    for i in interests(session):
+        print(f"{i.id:>4}  person {i.person_id:<4} course {i.course_id or '-':<4} {i.trade or '-':<13} "
+              f"{i.city or '-':<10} {i.created_at:%Y-%m-%d %H:%M}")
+
+
 def documents_set(session: Session, args: argparse.Namespace, settings: Settings) -> None:
     person = people.get_person(session, args.person)
     document = documents.set_document_status(session, person.id, args.type, args.status, args.office,
@@ -282,6 +290,7 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
     command(k, "import", courses_import, "import courses from CSV (all or nothing)").add_argument("file", type=Path)
     command(k, "export", courses_export, "export courses as CSV ('-' for stdout)").add_argument("file")
     command(k, "list", courses_list, "list courses")
+    command(k, "interests", courses_interests, "people who asked to join a course (newest first)")
 
     d = groups.add_parser("documents", help="document status").add_subparsers(required=True, metavar="ACTION")
     ds = command(d, "set", documents_set, "set a document's status")
