@@ -7,6 +7,7 @@ import string
 
 import pytest
 
+from bot.channels.sms_text import segments, sms_safe
 from bot.nlp.languages import LANGUAGES, dominant_script
 from bot.responses.catalog import Catalog, CatalogError
 from bot.responses.menus import RESPONSE_BUTTONS
@@ -49,6 +50,7 @@ def test_sms_variants_fit_one_or_two_segments(language: str) -> None:
         text = entry["sms"].replace("{contacts}", "")
         limit = 130 if dominant_script(text) == "Cyrillic" else 140
         assert len(text) <= limit, f"{language} {name}: {len(text)} characters"
+        assert segments(sms_safe(text)) <= 2, f"{language} {name}: more than two SMS segments as sent"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
