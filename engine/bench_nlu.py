@@ -142,7 +142,10 @@ def evaluate(name: str, config_path: Path, data_dir: Path, test, crisis) -> dict
         parsed, _ = asyncio.run(parse_all(texts))
         crisis_recall[language] = sum(r["intent"]["name"] == "crisis" for r in parsed) / max(1, len(texts))
     confusion = Counter((gold, result["intent"]["name"]) for (_, gold, _), result in zip(test, results, strict=True))
+    errors = [(language, gold, text, result["intent"]["name"]) for (language, gold, text), result
+              in zip(test, results, strict=True) if result["intent"]["name"] != gold]
     return {
+        "errors": errors,
         "confused": [(pair, n) for pair, n in confusion.most_common() if pair[0] != pair[1]][:8],
         "train_s": training_seconds,
         "p50_ms": percentile(times, 0.5),
@@ -154,6 +157,14 @@ def evaluate(name: str, config_path: Path, data_dir: Path, test, crisis) -> dict
         },
         "crisis_recall": crisis_recall,
     }
+
+
+def write_errors(errors: list[tuple[str, str, str, str]], directory: Path) -> None:
+    """One file per language: each misclassified held-out message with its gold and predicted intent."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for language in LANGUAGES:
+        lines = [f"{gold} -> {predicted}\t{text}" for lang, gold, text, predicted in sorted(errors) if lang == language]
+        (directory / f"{language}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def language_id(train, test) -> dict[str, float]:
@@ -224,6 +235,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5097)
     parser.add_argument("--config", type=Path, default=ENGINE_DIR / "config.yml", help="our pipeline to measure")
     parser.add_argument("--skip-http", action="store_true", help="no HTTP latency and memory figures")
+    parser.add_argument("--errors", type=Path, help="write our pipeline's misclassified messages here, per language")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     from rasa.utils.log_utils import configure_structlog
@@ -240,6 +252,8 @@ def main() -> None:
         stock_config = Path(tmp) / "stock.yml"
         stock_config.write_text(yaml.safe_dump(STOCK_CONFIG))
         runs = {"hamroh": evaluate("hamroh", args.config, data_dir, test, crisis)}
+        if args.errors:
+            write_errors(runs["hamroh"]["errors"], args.errors)
         if not args.skip_stock:
             runs["stock"] = evaluate("stock", stock_config, data_dir, test, crisis)
         report(runs, language_id(train, test), test, crisis, args)
