@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     telegram_polling: bool = False
     #: Webhook bodies larger than this get 413.
     max_body_bytes: int = 64 * 1024
+    #: Sending limits: Telegram allows about 30 messages a second per bot and one a second per chat;
+    #: the SMS rate depends on the sending number (ask the provider).
+    telegram_messages_per_second: float = 30.0
+    telegram_chat_interval_seconds: float = 1.0
+    sms_messages_per_second: float = 5.0
+
+    # The flow dispatcher (runs inside `hamroh serve` when a channel is configured).
+    dispatch_enabled: bool = True
+    dispatch_every_seconds: float = 10.0
+    dispatch_batch: int = 200
+    dispatch_concurrency: int = 16
+    #: A claim older than this is taken to belong to a dispatcher that stopped.
+    dispatch_lease_seconds: float = 300.0
+    dispatch_max_attempts: int = 8
+    #: First retry delay after a transient failure; it doubles per attempt (at most an hour).
+    dispatch_retry_seconds: float = 30.0
 
     def hashing_key(self) -> bytes:
         """The secret for HMACs: `secret_key`, or a local random key kept in var/secret.key."""

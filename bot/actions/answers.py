@@ -1,4 +1,4 @@
-"""Yes and no: they answer the question the bot asked last (cancel? triage consent?)."""
+"""Yes and no: they answer the question the bot asked last (cancel? triage consent? a flow's question?)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from bot.actions.appointments import cancel_confirmed
 from bot.actions.common import Caller, Outcome, Say, ServiceAction
 from bot.actions.support import triage_step
+from bot.repositories import outbox
 
 
 class Answer(ServiceAction):
@@ -25,6 +26,10 @@ class Answer(ServiceAction):
             outcome = cancel_confirmed(session, caller, int(pending[7:])) if yes else Outcome(
                 [Say("utter_appointment_kept")])
             return Outcome(outcome.replies, clear + outcome.events)
+        if pending.startswith("flow:") and pending[5:].isdigit():
+            if caller.person is not None:
+                outbox.record_answer(session, int(pending[5:]), caller.person.id, "yes" if yes else "no")
+            return Outcome([Say("utter_flow_answer_yes" if yes else "utter_flow_answer_no")], clear)
         if pending == "triage_consent":
             if not yes:
                 return Outcome([Say("utter_triage_declined")], clear)

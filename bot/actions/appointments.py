@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from sqlalchemy.orm import Session
@@ -13,13 +11,9 @@ from bot.actions.common import Caller, Outcome, Say, ServiceAction, entity
 from bot.db.models import Appointment, AppointmentStatus
 from bot.repositories import appointments
 from bot.repositories.people import NotFound
+from bot.responses.menus import payload
 
 SHOWN = 3
-
-
-def payload(intent: str, **entities: object) -> str:
-    """A button payload that sends `intent` with entities back to the engine."""
-    return f"/{intent}{json.dumps({k: str(v) for k, v in entities.items()})}" if entities else f"/{intent}"
 
 
 def visible_appointments(session: Session, caller: Caller) -> list[Appointment]:

@@ -6,11 +6,11 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from bot import runtime
-from bot.actions.appointments import payload
 from bot.actions.common import Caller, Outcome, Say, ServiceAction, entity
 from bot.db.models import Course
 from bot.repositories import courses
 from bot.repositories.people import NotFound
+from bot.responses.menus import payload
 
 
 def wanted(tracker: Tracker, name: str) -> str | None:

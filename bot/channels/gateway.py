@@ -9,8 +9,10 @@ sender. If the engine is down the message stays pending and is processed when it
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -42,10 +44,25 @@ class Inbound:
     text: str = ""
 
 
+class Delivery(enum.Enum):
+    """What a channel did with a message."""
+
+    SENT = "sent"
+    RETRY = "retry"  # a transient failure (network, provider overloaded): try again later
+    UNREACHABLE = "unreachable"  # e.g. the person blocked the bot
+    OPTED_OUT = "opted_out"  # the provider says the person unsubscribed
+    FAILED = "failed"  # the provider refused it for good
+
+
 class Sender(Protocol):
     """Delivers replies on one channel."""
 
-    async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> None: ...
+    async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> Delivery: ...
+
+    async def delivered_since(
+        self, address: str, text: str, buttons: list[dict[str, Any]], since: datetime
+    ) -> bool | None:
+        """Whether the provider shows this message sent to `address` since `since` (None: it cannot tell)."""
 
 
 class Gateway:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.gateway import Inbound
+from bot.channels.gateway import Delivery, Inbound
 from bot.channels.options import numbered_options
+from bot.channels.rate_limit import RateLimiter
 from bot.channels.sms_text import sms_safe, split_body
 from bot.db.models import ChannelIdentity, OutboundMessage
 from bot.db.session import Database
@@ -22,6 +25,8 @@ from bot.repositories import identities
 
 logger = logging.getLogger(__name__)
 RECIPIENT_UNSUBSCRIBED = 21610
+#: How far Twilio's clock may be behind ours when we look for a message we may have sent.
+CLOCK_SKEW = timedelta(minutes=5)
 STATUSES = {"queued", "sending", "sent", "delivered", "undelivered", "failed", "accepted"}
 
 
@@ -55,8 +60,9 @@ class SmsSender:
     """
 
     def __init__(self, make: Callable[[], Client], from_number: str, database: Database,
-                 status_callback: str | None) -> None:
+                 status_callback: str | None, limiter: RateLimiter | None = None) -> None:
         self._make = make
+        self.limiter = limiter  # the configured messages per second for the sending number
         self._client: Client | None = None
         self.from_number = from_number
         self.database = database
@@ -76,22 +82,51 @@ class SmsSender:
         if self._client is not None and isinstance(self._client.http_client, AsyncTwilioHttpClient):
             await self._client.http_client.close()
 
-    async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> None:
-        body = "\n".join(part for part in (text, numbered_options(buttons)) if part)
+    def _client_now(self) -> Client:
         if self._client is None:
             self._client = self._make()
-        for part in split_body(sms_safe(body)):
+        return self._client
+
+    async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> Delivery:
+        client = self._client_now()
+        for part in self.parts(text, buttons):
+            if self.limiter is not None:
+                await self.limiter.wait()
             try:
-                message = await self._client.messages.create_async(
+                message = await client.messages.create_async(
                     to=address, from_=self.from_number, body=part,
                     **({"status_callback": self.status_callback} if self.status_callback else {}),
                 )
             except TwilioRestException as error:
                 await asyncio.to_thread(self._record, identity_id, None, "failed", str(error.code))
                 if error.code == RECIPIENT_UNSUBSCRIBED:
-                    return
-                continue
+                    return Delivery.OPTED_OUT
+                if error.status == 429 or error.status >= 500:
+                    return Delivery.RETRY
+                return Delivery.FAILED
+            except (aiohttp.ClientError, OSError) as error:
+                logger.warning("sms send failed, will retry: %s", error.__class__.__name__)
+                return Delivery.RETRY
             await asyncio.to_thread(self._record, identity_id, message.sid, message.status or "queued", None)
+        return Delivery.SENT
+
+    @staticmethod
+    def parts(text: str, buttons: list[dict[str, Any]]) -> list[str]:
+        """The SMS bodies a reply goes out as: numbered options added, GSM-safe, split."""
+        body = "\n".join(part for part in (text, numbered_options(buttons)) if part)
+        return split_body(sms_safe(body))
+
+    async def delivered_since(
+        self, address: str, text: str, buttons: list[dict[str, Any]], since: datetime
+    ) -> bool | None:
+        """Ask Twilio's message log whether this message's first part went to `address` since `since`."""
+        first = self.parts(text, buttons)[0]
+        try:  # newest first; a message still queued has no date_sent yet, so filter on date_created
+            sent = await self._client_now().messages.list_async(to=address, from_=self.from_number, limit=20)
+        except (TwilioRestException, aiohttp.ClientError, OSError):
+            return None
+        return any(message.body == first and message.date_created is not None
+                   and message.date_created >= since - CLOCK_SKEW for message in sent)
 
 
 def update_status(database: Database, params: dict[str, str]) -> bool:

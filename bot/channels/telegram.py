@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import AiogramError, TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    AiogramError,
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.channels.gateway import Inbound
+from bot.channels.gateway import Delivery, Inbound
+from bot.channels.rate_limit import RateLimiter
 from bot.channels.sms_text import split_body
 from bot.db.models import ButtonPayload, ChannelIdentity
 from bot.db.session import Database
@@ -59,9 +68,10 @@ def inbound_of(update: Update, payload_of: Any) -> Inbound | None:
 class TelegramSender:
     """Sends replies as Telegram messages; buttons become an inline keyboard."""
 
-    def __init__(self, bot: Bot, database: Database) -> None:
+    def __init__(self, bot: Bot, database: Database, limiter: RateLimiter | None = None) -> None:
         self.bot = bot
         self.database = database
+        self.limiter = limiter  # the bot-wide limit, shared by replies and flow messages
 
     def _callback_ids(self, buttons: list[dict[str, Any]]) -> list[int]:
         with self.database.transaction() as session:
@@ -82,7 +92,7 @@ class TelegramSender:
             if identity is not None:
                 identity.unreachable = True
 
-    async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> None:
+    async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> Delivery:
         markup = None
         if buttons:
             ids = await asyncio.to_thread(self._callback_ids, buttons)
@@ -92,21 +102,36 @@ class TelegramSender:
             ])
         chunks = split_body(text or "…", MAX_TEXT)
         for number, chunk in enumerate(chunks, 1):
-            await self._send(identity_id, int(address), chunk, markup if number == len(chunks) else None)
+            delivery = await self._send(identity_id, int(address), chunk, markup if number == len(chunks) else None)
+            if delivery is not Delivery.SENT:
+                return delivery
+        return Delivery.SENT
 
-    async def _send(self, identity_id: int, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    async def delivered_since(
+        self, address: str, text: str, buttons: list[dict[str, Any]], since: datetime
+    ) -> bool | None:
+        """The Bot API cannot list what a bot sent: it cannot tell."""
+        return None
+
+    async def _send(self, identity_id: int, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> Delivery:
         for _ in range(3):
+            if self.limiter is not None:
+                await self.limiter.wait()
             try:
                 await self.bot.send_message(chat_id, text, reply_markup=markup)
-                return
+                return Delivery.SENT
             except TelegramRetryAfter as error:
                 await asyncio.sleep(error.retry_after)
             except TelegramForbiddenError:
                 await asyncio.to_thread(self._mark_unreachable, identity_id)
-                return
+                return Delivery.UNREACHABLE
+            except (TelegramNetworkError, TelegramServerError) as error:
+                logger.warning("telegram send failed, will retry: %s", error.__class__.__name__)
+                return Delivery.RETRY
             except AiogramError as error:
                 logger.warning("telegram send failed: %s", error.__class__.__name__)
-                return
+                return Delivery.FAILED
+        return Delivery.RETRY
 
     async def acknowledge(self, update: Update) -> None:
         """Stop the client's spinner and remove the pressed keyboard so it cannot be pressed twice."""

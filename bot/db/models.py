@@ -337,10 +337,35 @@ class OutboxMessage(Base):
     trigger_key: Mapped[str] = mapped_column(String(64), index=True)
     trigger_version: Mapped[int]
     due_at: Mapped[datetime | None] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, sent, skipped, cancelled, failed
+    #: pending, sending (claimed by a dispatcher), sent, skipped, cancelled, failed, uncertain
+    status: Mapped[str] = mapped_column(String(16), index=True)
     note: Mapped[str] = mapped_column(String(200), default="")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: When the dispatcher may next try (the due time, later after a transient failure).
+    not_before: Mapped[datetime | None] = mapped_column(index=True)
+    #: When a dispatcher claimed it (status sending); a claim older than the lease is recovered.
+    claimed_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(16))
+    #: The engine's messages for it, kept so a retry after a crash does not ask the engine again.
+    rendered: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    #: How many of the rendered messages the channel accepted.
+    parts_sent: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FlowAnswer(Base):
+    """A person's answer to a flow message (yes / no, or the 1-5 wellbeing rating), for monitoring."""
+
+    __tablename__ = "flow_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    flow: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

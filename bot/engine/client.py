@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -23,9 +24,9 @@ class EngineClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.http.aclose()
 
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+    async def _post(self, path: str, body: dict[str, Any], params: dict[str, str] | None = None) -> Any:
         try:
-            response = await self.http.post(path, json=body)
+            response = await self.http.post(path, json=body, params=params)
         except httpx.HTTPError as error:
             raise EngineError(f"engine unreachable: {error.__class__.__name__}") from error
         if response.status_code != 200:
@@ -39,6 +40,18 @@ class EngineClient:
         body = {"sender": conversation_id, "message": text, "metadata": metadata}
         replies = await self._post("/webhooks/rest/webhook", body)
         return replies if isinstance(replies, list) else []
+
+    async def trigger_intent(
+        self, conversation_id: str, intent: str, entities: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Start a turn with `intent` as if the person had sent it; return the bot's messages.
+
+        Without an output channel the engine collects the messages and returns them in the response.
+        """
+        path = f"/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+        result = await self._post(path, {"name": intent, "entities": entities}, {"include_events": "NONE"})
+        messages = result.get("messages") if isinstance(result, dict) else None
+        return messages if isinstance(messages, list) else []
 
     async def parse(self, text: str) -> dict[str, Any]:
         """Return the engine's parse result for `text` (no conversation is touched)."""

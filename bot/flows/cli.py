@@ -11,6 +11,7 @@ from bot.db.models import Person, utcnow
 from bot.flows.library import FlowLibrary
 from bot.flows.model import Flow
 from bot.flows.planning import plan_flow
+from bot.flows.rendering import appointment_values, step_text
 from bot.repositories import appointments, people
 from bot.repositories.people import NotFound
 
@@ -74,11 +75,8 @@ def _preview(flow: Flow, person_id: int) -> int:
             if not upcoming:
                 print(f"person {person.id} has no upcoming appointment to preview this flow with")
                 return 0
-            first = upcoming[0]
-            trigger_at = first.starts_at
-            local = first.starts_at.astimezone(zone)
-            values = {"kind": catalog.word(person.language, "appointment_kind", first.kind.value),
-                      "date": local.strftime("%d.%m"), "time": local.strftime("%H:%M"), "place": first.place}
+            trigger_at = upcoming[0].starts_at
+            values = appointment_values(catalog, person.language, upcoming[0], person.time_zone)
         elif flow.trigger == "monthly":
             local_now = now.astimezone(zone)
             next_month = (local_now.replace(day=1) + timedelta(days=32)).replace(day=1, hour=0, minute=0, second=0)
@@ -89,13 +87,12 @@ def _preview(flow: Flow, person_id: int) -> int:
     steps = {step.id: step for step in flow.steps}
     for planned in plan_flow(flow, trigger_at, person.time_zone, now):
         step = steps[planned.step]
-        text = step.message.get(person.language) or step.message.get(catalog.default_language) or next(
-            iter(step.message.values()))
+        text = step_text(step, person.language, catalog.default_language, values)
         when = (f"{planned.due.astimezone(zone):%Y-%m-%d %H:%M} local ({planned.due:%H:%M} UTC)"
                 if planned.due else "not sent")
         print(f"- {step.id}: {when} [{planned.outcome}]"
               + (f" if {step.only_if}" if step.only_if else ""))
-        print(f"  {text.format_map(values)}")
+        print(f"  {text}")
         if step.buttons:
             print(f"  buttons: {', '.join(step.buttons)}")
     return 0

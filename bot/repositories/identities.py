@@ -146,3 +146,9 @@ def set_opted_out(session: Session, identity: ChannelIdentity, opted_out: bool) 
         person.opted_out = opted_out
     audit.record(session, "system", "opted_out" if opted_out else "opted_in", "identity", identity.id,
                  person.id if person else None, channel=identity.channel)
+
+
+def linked_identities(session: Session, person_id: int) -> list[ChannelIdentity]:
+    """The channels a person has connected with a link code, Telegram first."""
+    query = select(ChannelIdentity).where(ChannelIdentity.person_id == person_id)
+    return sorted(session.scalars(query), key=lambda identity: (identity.channel != "telegram", identity.id))

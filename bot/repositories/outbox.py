@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import OutboxMessage, Person, utcnow
+from bot.db.models import FlowAnswer, OutboxMessage, Person, PersonKind, utcnow
 from bot.flows.model import Flow
 from bot.flows.planning import plan_flow
 
@@ -51,7 +51,8 @@ def plan(
             skipped = planned.outcome in ("late_skip", "quiet_skip")
             rows.append(OutboxMessage(
                 person_id=person.id, flow=flow.name, step=planned.step, trigger_key=trigger_key,
-                trigger_version=version, due_at=planned.due, status="skipped" if skipped else "pending",
+                trigger_version=version, due_at=planned.due, not_before=planned.due,
+                status="skipped" if skipped else "pending",
                 note=NOTES.get(planned.outcome, ""),
                 idempotency_key=key,
             ))
@@ -68,3 +69,91 @@ def list_outbox(session: Session, person_id: int | None = None, status: str | No
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     return list(session.scalars(query))
+
+
+# Dispatch: every state change is its own short transaction, so a crash between two of them
+# leaves a row whose status says exactly how far it got (see bot/scheduler/dispatcher.py).
+IN_FLIGHT = ("sending", "delivering")
+
+
+def due_for_dispatch(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Pending rows whose time has come, oldest first, locked against other dispatchers (PostgreSQL)."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(query))
+
+
+def get_row(session: Session, outbox_id: int) -> OutboxMessage:
+    """One outbox row (it must exist)."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        raise LookupError(f"no outbox message {outbox_id}")
+    return row
+
+
+def claim(row: OutboxMessage, channel: str, now: datetime) -> None:
+    """Take a due row for sending on `channel`."""
+    row.status, row.channel, row.claimed_at = "sending", channel, now
+    row.attempts += 1
+
+
+def set_outcome(row: OutboxMessage, status: str, note: str, error: str | None = None) -> None:
+    """End a row's dispatch (sent, skipped, failed, uncertain) with the reason a caseworker reads."""
+    row.status, row.note = status, note[:200]
+    if error is not None:
+        row.last_error = error[:200]
+
+
+def defer(row: OutboxMessage, until: datetime, note: str) -> None:
+    """Put a row back to wait until `until` (quiet hours, or a retry after a transient failure)."""
+    row.status, row.not_before, row.note, row.claimed_at = "pending", until, note[:200], None
+
+
+def stale_claims(session: Session, claimed_before: datetime) -> list[OutboxMessage]:
+    """Rows a dispatcher claimed and never finished (it crashed or was killed)."""
+    query = select(OutboxMessage).where(OutboxMessage.status.in_(IN_FLIGHT),
+                                        OutboxMessage.claimed_at < claimed_before)
+    return list(session.scalars(query.with_for_update(skip_locked=True)))
+
+
+def record_answer(session: Session, outbox_id: int, person_id: int, answer: str) -> FlowAnswer | None:
+    """Keep a person's answer to a flow message they were sent (the latest answer counts)."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None or row.person_id != person_id or row.status not in ("sent", *IN_FLIGHT):
+        return None
+    found = session.scalars(select(FlowAnswer).where(FlowAnswer.outbox_id == outbox_id)).first()
+    if found is None:
+        found = FlowAnswer(person_id=person_id, outbox_id=outbox_id, flow=row.flow, step=row.step, answer=answer)
+        session.add(found)
+    found.answer, found.created_at = answer, utcnow()
+    session.flush()
+    return found
+
+
+def list_answers(session: Session, flow: str | None = None) -> list[FlowAnswer]:
+    """Answers to flow messages, newest first, optionally of one flow."""
+    query = select(FlowAnswer).order_by(FlowAnswer.created_at.desc(), FlowAnswer.id.desc())
+    if flow is not None:
+        query = query.where(FlowAnswer.flow == flow)
+    return list(session.scalars(query))
+
+
+def plan_monthly(session: Session, flows: dict[str, Flow], month_start: datetime, now: datetime) -> int:
+    """Plan the `monthly` flows for every returnee who agreed to it, once per month; return how many."""
+    if not any(flow.trigger == "monthly" for flow in flows.values()):
+        return 0
+    key = f"monthly:{month_start:%Y-%m}"
+    done = set(session.scalars(select(OutboxMessage.person_id).where(OutboxMessage.trigger_key == key)))
+    query = select(Person).where(Person.kind == PersonKind.RETURNEE, Person.consent_data.is_(True),
+                                 Person.opted_out.is_(False))
+    planned = 0
+    for person in session.scalars(query):
+        if person.id not in done:
+            plan(session, flows, "monthly", person, key, month_start, now)
+            planned += 1
+    return planned

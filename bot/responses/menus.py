@@ -21,7 +21,14 @@ RESPONSE_BUTTONS = {
     "utter_help": MAIN_MENU,
     "utter_clarify": MAIN_MENU,
     "utter_crisis": [("human", "/talk_to_human")],
+    "utter_flow_answer_no": [("human", "/talk_to_human")],
+    "utter_wellbeing_low": [("support", "/request_psych_support"), ("human", "/talk_to_human")],
 }
+
+
+def payload(intent: str, **entities: object) -> str:
+    """A button payload that sends `intent` with entities back to the engine."""
+    return f"/{intent}{json.dumps({k: str(v) for k, v in entities.items()})}" if entities else f"/{intent}"
 
 
 def language_buttons() -> list[dict[str, str]]:

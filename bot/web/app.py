@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 from starlette.applications import Starlette
@@ -22,6 +23,8 @@ from twilio.rest import Client as TwilioClient
 from bot.db.session import Database
 from bot.responses.catalog import Catalog, CatalogError
 from bot.safety.contacts import CrisisContacts
+from bot.scheduler.dispatcher import Dispatcher
+from bot.scheduler.service import start_scheduler, stop_scheduler
 from bot.settings import Settings, get_settings
 from bot.web.channels import ChannelRoutes
 
@@ -81,11 +84,16 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         workers = []
+        scheduler = None
         if channels is not None:
             workers.append(asyncio.create_task(retry_pending(channels)))
             if channels.telegram is not None and settings.telegram_polling:
                 workers.append(asyncio.create_task(channels.poll_telegram()))
+            if settings.dispatch_enabled:
+                scheduler = start_dispatching(settings, channels)
         yield
+        if scheduler is not None:
+            stop_scheduler(scheduler)
         for worker in workers:
             worker.cancel()
         if channels is not None:
@@ -102,6 +110,16 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
     )
 
 
+def start_dispatching(settings: Settings, channels: ChannelRoutes) -> AsyncIOScheduler:
+    """The flow dispatcher, sharing the channels' senders (and so their rate limits)."""
+    from bot import runtime
+
+    gateway = channels.gateway
+    dispatcher = Dispatcher(gateway.database, gateway.engine, gateway.senders, settings,
+                            runtime.flow_library().current)
+    return start_scheduler(settings, dispatcher)
+
+
 async def retry_pending(channels: ChannelRoutes, every: float = 2.0) -> None:
     """Process messages left pending (the engine was down) every few seconds."""
     while True:
@@ -113,20 +131,22 @@ def build_channels(settings: Settings, database: Database, catalog: Catalog) -> 
     """The channel webhooks for the channels configured in `settings` (None if neither is)."""
     from bot.channels import sms, telegram
     from bot.channels.gateway import Gateway, Sender
+    from bot.channels.rate_limit import per_second
     from bot.engine.client import EngineClient
 
     senders: dict[str, Sender] = {}
     telegram_sender = None
     if settings.telegram_bot_token:
         bot = telegram.make_bot(settings.telegram_bot_token, settings.telegram_api_base)
-        telegram_sender = telegram.TelegramSender(bot, database)
+        telegram_sender = telegram.TelegramSender(bot, database, per_second(settings.telegram_messages_per_second))
         senders["telegram"] = telegram_sender
     if settings.twilio_account_sid:
         def make_client() -> TwilioClient:
             return sms.make_client(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base)
 
         callback = f"{settings.public_base_url.rstrip('/')}/twilio/status" if settings.public_base_url else None
-        senders["sms"] = sms.SmsSender(make_client, settings.twilio_from_number, database, callback)
+        senders["sms"] = sms.SmsSender(make_client, settings.twilio_from_number, database, callback,
+                                       per_second(settings.sms_messages_per_second))
     if not senders:
         return None
     gateway = Gateway(database, EngineClient(settings.engine_url), senders, catalog, settings)

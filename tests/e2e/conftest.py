@@ -135,6 +135,7 @@ def services(tmp_path_factory: pytest.TempPathFactory, fakes: Fakes) -> Iterator
         "HAMROH_DATABASE_URL": database_url, "HAMROH_SECRET_KEY": "e2e-test-key", **CHANNEL_ENV,
         "HAMROH_TELEGRAM_API_BASE": fakes.telegram_url, "HAMROH_TWILIO_API_BASE": fakes.twilio_url,
         "HAMROH_PUBLIC_BASE_URL": f"http://127.0.0.1:{app_port}",
+        "HAMROH_DISPATCH_ENABLED": "false",  # flow tests run their own dispatcher with a controlled clock
     }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)

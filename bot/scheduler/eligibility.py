@@ -1,0 +1,118 @@
+"""Whether a due flow message goes out now, waits, or is skipped — and why, in words a caseworker reads.
+
+Decided at dispatch time, not at planning time: a person may have opted out, blocked the bot or
+confirmed the appointment since the message was planned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.db.models import Appointment, AppointmentStatus, Document, OutboxMessage, Person
+from bot.flows.model import Flow, Step
+from bot.flows.planning import after_quiet_hours
+from bot.flows.rendering import trigger_entity
+from bot.repositories import identities
+
+ACTIVE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a message goes: one linked channel identity, in the person's language."""
+
+    identity_id: int
+    channel: str
+    address: str
+    conversation_id: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """send (to `target`), wait (until `until`) or skip, with the reason."""
+
+    action: str
+    note: str = ""
+    target: Target | None = None
+    until: datetime | None = None
+
+
+def condition_holds(session: Session, condition: str, trigger_key: str) -> bool:
+    """Evaluate a step's `only_if` against the trigger as it is now."""
+    kind, number = trigger_entity(trigger_key)
+    if condition.startswith("appointment_"):
+        appointment = session.get(Appointment, number) if kind == "appointment" and number else None
+        if appointment is None:
+            return False
+        return {
+            "appointment_scheduled_or_confirmed": appointment.status in ACTIVE,
+            "appointment_not_confirmed": appointment.status is AppointmentStatus.SCHEDULED,
+            "appointment_missed": appointment.status is AppointmentStatus.MISSED,
+        }[condition]
+    if condition == "document_ready":
+        document = session.get(Document, number) if kind == "document" and number else None
+        return document is not None and document.status == "ready"
+    raise ValueError(f"unknown condition {condition!r}")
+
+
+def event_has_passed(session: Session, step: Step, trigger_key: str, now: datetime) -> bool:
+    """True for a reminder before an event (negative offset) when the event itself has begun."""
+    kind, number = trigger_entity(trigger_key)
+    if step.offset >= timedelta(0) or kind != "appointment" or number is None:
+        return False
+    appointment = session.get(Appointment, number)
+    return appointment is not None and appointment.starts_at <= now
+
+
+def choose_target(session: Session, person: Person, channels: set[str], default_language: str) -> Decision:
+    """The linked identity to write to, or why there is none."""
+    linked = identities.linked_identities(session, person.id)
+    if not linked:
+        return Decision("skip", "no linked channel: the person has not connected Telegram or SMS")
+    reasons = []
+    for identity in linked:
+        if identity.opted_out:
+            reasons.append(f"opted out on {identity.channel}")
+        elif identity.unreachable:
+            reasons.append(f"unreachable on {identity.channel} (the bot was blocked)")
+        elif identity.channel not in channels:
+            reasons.append(f"{identity.channel} is not configured for sending")
+        else:
+            language = identity.language or person.language or default_language
+            return Decision("send", target=Target(identity.id, identity.channel, identity.address,
+                                                  identity.conversation_id, language))
+    return Decision("skip", "; ".join(reasons))
+
+
+def decide(
+    session: Session, row: OutboxMessage, flows: dict[str, Flow], channels: set[str], default_language: str,
+    now: datetime,
+) -> Decision:
+    """What to do with one due outbox row now."""
+    flow = flows.get(row.flow)
+    step = next((s for s in flow.steps if s.id == row.step), None) if flow else None
+    if flow is None or step is None:
+        return Decision("skip", "the flow or its step no longer exists (or its file has an error)")
+    person = session.get(Person, row.person_id)
+    if person is None:
+        return Decision("skip", "the person no longer exists")
+    if person.opted_out:
+        return Decision("skip", "the person opted out")
+    if step.only_if and not condition_holds(session, step.only_if, row.trigger_key):
+        return Decision("skip", f"condition no longer true: {step.only_if}")
+    if event_has_passed(session, step, row.trigger_key, now):
+        return Decision("skip", "too late: the appointment it reminds of has begun")
+    decision = choose_target(session, person, channels, default_language)
+    if decision.action != "send":
+        return decision
+    local = now.astimezone(ZoneInfo(person.time_zone))
+    opens = after_quiet_hours(local, flow.quiet_hours)
+    if opens != local:
+        return Decision("wait", "waiting for the person's quiet hours to end",
+                        until=opens.astimezone(ZoneInfo("UTC")))
+    return decision
