@@ -26,7 +26,7 @@ from bot.responses.catalog import Catalog
 from bot.settings import Settings
 from bot.web.app import build_channels, create_app
 
-from .fakes.engine_api import FakeEngine
+from bot.fakes.engine_api import FakeEngine
 
 SECRET = "webhook-secret"
 AUTH_TOKEN = "twilio-auth-token"

@@ -23,7 +23,7 @@ from bot.repositories import appointments, identities, outbox, people
 from bot.scheduler.dispatcher import Dispatcher
 from bot.settings import Settings
 
-from .fakes.engine_api import FakeEngine
+from bot.fakes.engine_api import FakeEngine
 
 TASHKENT = ZoneInfo("Asia/Tashkent")
 FROM_NUMBER = "+15005550006"

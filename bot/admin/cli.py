@@ -199,8 +199,20 @@ def handoffs_update(session: Session, args: argparse.Namespace, settings: Settin
 def outbox_list(session: Session, args: argparse.Namespace, settings: Settings) -> None:
     for m in outbox.list_outbox(session, args.person, args.status):
         due = f"{m.due_at:%Y-%m-%d %H:%M} UTC" if m.due_at else "-"
+        tried = f" attempts {m.attempts}" if m.attempts else ""
+        error = f" (last error: {m.last_error})" if m.last_error else ""
         print(f"{m.id:>5}  person {m.person_id:<4} {m.flow}/{m.step:<18} {m.trigger_key}#{m.trigger_version:<3} "
-              f"{due:<20} {m.status:<9} {m.note}")
+              f"{due:<20} {m.status:<9}{m.channel or '':<9} {m.note}{tried}{error}")
+
+
+def outbox_answers(session: Session, args: argparse.Namespace, settings: Settings) -> None:
+    answers = outbox.list_answers(session, args.flow)
+    for a in answers:
+        print(f"{a.created_at:%Y-%m-%d %H:%M} UTC  person {a.person_id:<4} {a.flow}/{a.step:<18} {a.answer}")
+    ratings = [int(a.answer) for a in answers if a.answer.isdigit()]
+    if ratings:
+        print(f"{len(ratings)} rating(s), mean {sum(ratings) / len(ratings):.2f}, "
+              f"1-2 (hard): {sum(r <= 2 for r in ratings)}")
 
 
 def seed_demo(session: Session, args: argparse.Namespace, settings: Settings) -> None:
@@ -318,7 +330,10 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
         required=True, metavar="ACTION")
     ol = command(o, "list", outbox_list, "list planned messages by due time")
     ol.add_argument("--person", type=int)
-    ol.add_argument("--status", choices=["pending", "sent", "skipped", "cancelled", "failed"])
+    ol.add_argument("--status", choices=["pending", "sending", "delivering", "sent", "skipped", "cancelled",
+                                         "failed", "uncertain"])
+    oa = command(o, "answers", outbox_answers, "answers to flow messages (yes/no, the 1-5 wellbeing rating)")
+    oa.add_argument("--flow", help="e.g. monthly_wellbeing")
 
     command(groups, "seed-demo", seed_demo, "load the SAMPLE demo data (people, courses, appointments, documents)")
 

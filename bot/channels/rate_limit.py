@@ -41,11 +41,16 @@ class RateLimiter:
             self._sent.append(self.clock())
 
 
+#: Sends are counted when they leave; network jitter can bunch their arrival, so the window is
+#: kept a little longer than the provider's.
+MARGIN = 1.1
+
+
 def per_second(rate: float) -> RateLimiter:
-    """A limiter for `rate` messages per second (e.g. 0.5 means one every two seconds)."""
+    """A limiter for `rate` messages per second (e.g. 0.5 means one every two seconds), with a margin."""
     if rate >= 1:
-        return RateLimiter(int(rate), 1.0)
-    return RateLimiter(1, 1.0 / rate)
+        return RateLimiter(int(rate), MARGIN)
+    return RateLimiter(1, MARGIN / rate)
 
 
 class PerAddressLimits:

@@ -28,7 +28,7 @@ from bot.db.session import Database
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 4096
-COMMANDS = {"/start": "/greet", "/help": "/help", "/language": "/change_language"}
+COMMANDS = {"/start": "/greet", "/help": "/help", "/menu": "/help", "/language": "/change_language"}
 
 
 def make_bot(token: str, api_base: str) -> Bot:

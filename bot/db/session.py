@@ -16,9 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def _enable_sqlite_foreign_keys(connection: Any, record: Any) -> None:
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    """Foreign keys on; write-ahead log so readers never block the writer (several tasks and the
+    engine's action calls share the file); NORMAL sync is still durable when a process is killed."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -29,7 +33,7 @@ class Database:
         self.url = url
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _enable_sqlite_foreign_keys)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

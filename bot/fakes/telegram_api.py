@@ -17,6 +17,7 @@ from starlette.routing import Route
 class FakeTelegram:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.times: list[tuple[str, float]] = []  # when each call arrived (time.monotonic)
         self.failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.updates: list[dict[str, Any]] = []  # served by getUpdates
         self._ids = itertools.count(100)
@@ -39,6 +40,7 @@ class FakeTelegram:
             form = await request.form()
             params = {key: _decode(str(value)) for key, value in form.items()}
         self.calls.append((method, params))
+        self.times.append((method, time.monotonic()))
         if self.failures.get(method):
             status, body = self.failures[method].pop(0)
             return JSONResponse(body, status_code=status)

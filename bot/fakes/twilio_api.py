@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -17,6 +18,7 @@ class FakeTwilio:
     def __init__(self) -> None:
         self.messages: list[dict[str, str]] = []
         self.errors: list[int] = []
+        self.times: list[float] = []  # when each message arrived (time.monotonic)
         self._ids = itertools.count(1)
         self.app = Starlette(routes=[
             Route("/2010-04-01/Accounts/{sid}/Messages.json", self.create, methods=["POST"]),
@@ -27,6 +29,7 @@ class FakeTwilio:
     async def create(self, request: Request) -> JSONResponse:
         form = {key: str(value) for key, value in (await request.form()).items()}
         self.messages.append(form)
+        self.times.append(time.monotonic())
         if self.errors:
             code = self.errors.pop(0)
             return JSONResponse({"code": code, "message": f"error {code}", "status": 400}, status_code=400)

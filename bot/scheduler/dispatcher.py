@@ -5,12 +5,12 @@ reply such as "1" continues it), then delivering the engine's messages with the 
 
 Crash safety: every state change is its own short transaction, in this order
 
-    pending ─claim→ sending ─engine renders (kept in the row)→ sending
-            ─before each provider call→ delivering ─provider accepted→ sending … → sent
+    pending ─claim→ sending ─(the engine renders)─ before each provider call, with the engine's
+            messages kept in the row→ delivering ─provider accepted→ sending … → sent
 
 so a dispatcher killed at any moment leaves a row that says how far it got. Once its claim is
-older than the lease, a `sending` row (no provider call in flight) is resumed where it stopped: the
-engine's messages and the parts already accepted are in the row. A `delivering` row (a provider
+older than the lease, a `sending` row (no provider call in flight) is resumed where it stopped:
+the engine's messages (if it got that far) and the parts already accepted are in the row. A `delivering` row (a provider
 call may have been in flight) is checked with the provider: Twilio's message log says whether it
 arrived; Telegram cannot tell, so the row becomes `uncertain` rather than risk a duplicate.
 """
@@ -133,13 +133,11 @@ class Dispatcher:
             await self._send_parts(job, rendered, report)
 
     async def _render(self, job: Job) -> list[dict[str, Any]]:
-        """Ask the engine for the message (in the person's conversation) and keep it in the row."""
+        """Ask the engine for the message, in the person's conversation (kept in the row when sending)."""
         entities = {"outbox_id": str(job.outbox_id), "language": job.target.language}
         messages = await self.engine.trigger_intent(job.target.conversation_id, FLOW_INTENT, entities)
-        rendered = [{"text": m.get("text") or "", "buttons": m.get("buttons") or []}
-                    for m in messages if m.get("text") or m.get("buttons")]
-        await asyncio.to_thread(self._store_rendered, job.outbox_id, rendered)
-        return rendered
+        return [{"text": m.get("text") or "", "buttons": m.get("buttons") or []}
+                for m in messages if m.get("text") or m.get("buttons")]
 
     async def _send_parts(self, job: Job, rendered: list[dict[str, Any]], report: TickReport) -> None:
         sender = self.senders[job.target.channel]
@@ -148,7 +146,7 @@ class Dispatcher:
             part = rendered[index]
             if limits is not None:
                 await limits.wait(job.target.address)
-            await asyncio.to_thread(self._mark_delivering, job.outbox_id)
+            await asyncio.to_thread(self._mark_delivering, job.outbox_id, rendered)
             delivery = await sender.send(job.target.identity_id, job.target.address, part["text"], part["buttons"])
             if delivery is Delivery.RETRY:
                 await asyncio.to_thread(self._retry, job.outbox_id, "the channel failed for now", report)
@@ -199,13 +197,13 @@ class Dispatcher:
 
     # State changes (each its own transaction) ----------------------------------------------------
 
-    def _store_rendered(self, outbox_id: int, rendered: list[dict[str, Any]]) -> None:
+    def _mark_delivering(self, outbox_id: int, rendered: list[dict[str, Any]]) -> None:
+        """From here a provider call may be in flight; the engine's messages are kept for a resume."""
         with self.database.transaction() as session:
-            outbox.get_row(session, outbox_id).rendered = rendered
-
-    def _mark_delivering(self, outbox_id: int) -> None:
-        with self.database.transaction() as session:
-            outbox.get_row(session, outbox_id).status = "delivering"
+            row = outbox.get_row(session, outbox_id)
+            row.status = "delivering"
+            if row.rendered is None:
+                row.rendered = rendered
 
     def _part_sent(self, outbox_id: int, identity_id: int, rendered: list[dict[str, Any]]) -> None:
         with self.database.transaction() as session:
