@@ -7,7 +7,7 @@ PYTHON3 ?= python3
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test lint unit e2e train bench-nlu bench-gateway clean
+.PHONY: setup demo test lint unit e2e train bench-nlu bench-gateway bench-dispatch clean
 
 setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments (idempotent)
 
@@ -51,6 +51,9 @@ bench-nlu: setup ## accuracy, language ID, crisis recall, latency, memory (print
 
 bench-gateway: setup ## webhook-to-reply latency against the engine's REST channel (prints figures)
 	$(APP_VENV)/bin/python benchmarks/gateway_latency.py
+
+bench-dispatch: setup ## plan 100k reminders, dispatch 10k (with and without rate limits), SIGKILL crash test
+	$(APP_VENV)/bin/python benchmarks/dispatch.py
 
 clean:
 	rm -rf .venvs engine/models engine/logs
