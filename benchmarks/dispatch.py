@@ -114,10 +114,7 @@ async def close(dispatcher: Dispatcher) -> None:
     """Close the HTTP sessions of the dispatcher's engine client and senders."""
     await dispatcher.engine.http.aclose()
     for sender in dispatcher.senders.values():
-        if isinstance(sender, TelegramSender):
-            await sender.bot.session.close()
-        elif isinstance(sender, SmsSender):
-            await sender.close()
+        await sender.close()
 
 
 async def run_until_done(dispatcher: Dispatcher, database: Database, every: float = 0.2) -> TickReport:

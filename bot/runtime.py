@@ -38,4 +38,4 @@ def vocabulary() -> Vocabulary:
 @lru_cache(maxsize=1)
 def flow_library() -> FlowLibrary:
     """The caseworkers' flows (`flows/*.yml`), reloaded when the files change."""
-    return FlowLibrary()
+    return FlowLibrary(get_settings().flows_dir)

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     crisis_contacts_file: Path = REPO_ROOT / "config" / "crisis_contacts.sample.yml"
     engine_venv: Path = REPO_ROOT / ".venvs" / "engine"
     models_dir: Path = REPO_ROOT / "engine" / "models"
+    #: The caseworkers' reminder and follow-up flows (reloaded when a file changes).
+    flows_dir: Path = REPO_ROOT / "flows"
     engine_start_timeout: float = 180.0
     #: SQLAlchemy URL. The embedded default is a SQLite file; production uses PostgreSQL
     #: (postgresql+psycopg://user@host/db).

@@ -19,14 +19,13 @@ from twilio.request_validator import RequestValidator
 
 from bot.db.models import ChannelIdentity, InboundMessage, OutboundMessage
 from bot.db.session import Database
+from bot.fakes.engine_api import FakeEngine
 from bot.fakes.serving import ServerThread, free_port
 from bot.fakes.telegram_api import FakeTelegram
 from bot.fakes.twilio_api import FakeTwilio
 from bot.responses.catalog import Catalog
 from bot.settings import Settings
 from bot.web.app import build_channels, create_app
-
-from bot.fakes.engine_api import FakeEngine
 
 SECRET = "webhook-secret"
 AUTH_TOKEN = "twilio-auth-token"

@@ -3,27 +3,30 @@ channel senders (talking to the fake Telegram and Twilio APIs over loopback), or
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import runtime
 from bot.channels.sms import SmsSender, make_client
 from bot.channels.telegram import TelegramSender, make_bot
+from bot.cli import main
 from bot.db.models import AppointmentKind, AppointmentStatus, ChannelIdentity, OutboxMessage, PersonKind
 from bot.db.session import Database
 from bot.engine.client import EngineClient
+from bot.fakes.engine_api import FakeEngine
 from bot.fakes.serving import ServerThread
 from bot.fakes.telegram_api import FakeTelegram
 from bot.fakes.twilio_api import FakeTwilio
-from bot.flows.library import FlowLibrary
+from bot.flows.library import FLOWS_DIR
 from bot.repositories import appointments, identities, outbox, people
 from bot.scheduler.dispatcher import Dispatcher
-from bot.settings import Settings
-
-from bot.fakes.engine_api import FakeEngine
+from bot.settings import Settings, get_settings
 
 TASHKENT = ZoneInfo("Asia/Tashkent")
 FROM_NUMBER = "+15005550006"
@@ -73,7 +76,7 @@ async def world(database: Database, fakes: Fakes) -> AsyncIterator[World]:
     engine = EngineClient(fakes.urls["engine"])
     clock = Clock(datetime(2031, 1, 1, tzinfo=timezone.utc))
     dispatcher = Dispatcher(database, engine, {"telegram": TelegramSender(bot, database), "sms": sms}, settings,
-                            FlowLibrary().current, clock)
+                            lambda: runtime.flow_library().current(), clock)
     yield World(database, fakes, dispatcher, clock)
     await bot.session.close()
     await sms.close()
@@ -282,3 +285,50 @@ async def test_after_a_crash_before_sending_the_message_is_resumed(world: World)
     await world.dispatcher.tick()
     assert row(world.database, person, "day_before").status == "sent"
     assert [m["text"] for m in world.fakes.telegram.sent()] == ["Eslatma"]
+
+
+WELCOME = """\
+name: welcome
+description: A welcome message when a person is enrolled (written by a caseworker).
+trigger: person_enrolled
+steps:
+  - id: hello
+    offset: 0 minutes
+    message:
+      en: "Welcome to Hamroh. Write to me whenever you need anything."
+      ky: "Hamroh'ко кош келиңиз. Бир нерсе керек болсо, каалаган убакта жазыңыз."
+"""
+
+
+async def test_a_new_flow_file_takes_effect_without_a_restart(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flows_dir = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows_dir)
+    monkeypatch.setenv("HAMROH_FLOWS_DIR", str(flows_dir))
+    monkeypatch.setenv("HAMROH_DATABASE_URL", world.database.url)
+    get_settings.cache_clear()
+    runtime.flow_library.cache_clear()
+    runtime.database.cache_clear()
+    try:
+        before = enrol(world.database, "ky")
+        (flows_dir / "welcome.yml").write_text(WELCOME, encoding="utf-8")
+        assert main(["flows", "validate"]) == 0
+        assert "6 valid flow(s), 0 error(s)" in capsys.readouterr().out
+        assert main(["flows", "list"]) == 0
+        assert "welcome: on person_enrolled: hello (+0 minute(s))" in capsys.readouterr().out
+        after = enrol(world.database, "ky")
+        assert main(["flows", "preview", "welcome", "--person", str(after)]) == 0
+        assert "кош келиңиз" in capsys.readouterr().out
+        with world.database.transaction() as session:
+            assert [m.flow for m in outbox.list_outbox(session, before)] == []
+            [planned] = [m for m in outbox.list_outbox(session, after) if m.flow == "welcome"]
+        assert planned.due_at is not None
+        world.clock.now = planned.due_at
+        report = await world.dispatcher.tick()
+        assert report.sent == 1
+        assert [m["text"] for m in world.fakes.telegram.sent()] == [f"flow_message {planned.id} in ky"]
+    finally:
+        get_settings.cache_clear()
+        runtime.flow_library.cache_clear()
+        runtime.database.cache_clear()

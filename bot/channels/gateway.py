@@ -64,6 +64,9 @@ class Sender(Protocol):
     ) -> bool | None:
         """Whether the provider shows this message sent to `address` since `since` (None: it cannot tell)."""
 
+    async def close(self) -> None:
+        """Close the provider's HTTP session."""
+
 
 class Gateway:
     """Records inbound messages and processes them through the engine."""

@@ -113,6 +113,10 @@ class TelegramSender:
         """The Bot API cannot list what a bot sent: it cannot tell."""
         return None
 
+    async def close(self) -> None:
+        """Close the Bot API session."""
+        await self.bot.session.close()
+
     async def _send(self, identity_id: int, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> Delivery:
         for _ in range(3):
             if self.limiter is not None:

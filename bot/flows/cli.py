@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from bot import runtime
 from bot.db.models import Person, utcnow
-from bot.flows.library import FlowLibrary
 from bot.flows.model import Flow
 from bot.flows.planning import plan_flow
 from bot.flows.rendering import appointment_values, step_text
@@ -29,7 +28,7 @@ def add_flows_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_flows(args: argparse.Namespace) -> int:
     """Run one `hamroh flows` command; return the exit code."""
-    library = FlowLibrary()
+    library = runtime.flow_library()
     flows = library.current()
     if args.flows_command == "validate":
         for line in library.errors:

@@ -69,11 +69,8 @@ class ChannelRoutes:
     async def close(self) -> None:
         """Close the HTTP sessions to the engine and the providers."""
         await self.gateway.engine.http.aclose()
-        if self.telegram is not None:
-            await self.telegram.bot.session.close()
         for sender in self.gateway.senders.values():
-            if isinstance(sender, sms.SmsSender):
-                await sender.close()
+            await sender.close()
 
     def routes(self) -> list[Route]:
         found = []

@@ -48,6 +48,12 @@ class Clock:
         return self.now
 
 
+async def close(dispatcher: Dispatcher) -> None:
+    await dispatcher.engine.http.aclose()
+    for sender in dispatcher.senders.values():
+        await sender.close()
+
+
 class FlowDispatch:
     """A dispatcher in the test process, on the services' event loop, sending to the fakes."""
 
@@ -78,7 +84,9 @@ class FlowDispatch:
 
 @pytest.fixture(scope="module")
 def dispatch(services: Services, fakes: Fakes) -> Iterator[FlowDispatch]:
-    yield FlowDispatch(services, fakes)
+    running = FlowDispatch(services, fakes)
+    yield running
+    services.run(close(running.dispatcher))
 
 
 def enrol(services: Services, language: str, channel: str = "telegram") -> tuple[int, str]:
@@ -99,7 +107,7 @@ def trigger(services: Services, flow: str, person_id: int) -> None:
             appointments.add_appointment(session, "test", person_id=person_id, kind=AppointmentKind.PSYCHOLOGIST,
                                          starts_at=soon, place="Sample office 3")
         elif flow == "referral_follow_up":
-            support.create_referral(session, "test", person_id, concern="sleep")
+            support.create_referral(session, "test", person_id, concern="sleep", urgency="this_week", language="uz")
         elif flow == "course_interest_follow_up":
             courses.register_interest(session, person_id, None, "welding", "Namangan")
         elif flow == "document_ready":
@@ -172,7 +180,7 @@ def test_a_typed_no_to_the_referral_follow_up_is_kept_and_offers_a_person(
     person, chat = enrol(services, "uz")
     trigger(services, "referral_follow_up", person)
     row = dispatch.send_due(person, "referral_follow_up")
-    answer = TelegramUser(services, fakes, int(chat)).say("yo'q, hali gaplasha olmadim")
+    answer = TelegramUser(services, fakes, int(chat)).say("yo'q, hali yo'q")
     assert answer[0]["text"] == CATALOG.render("utter_flow_answer_no", "uz").text
     with services.database.transaction() as session:
         kept = session.scalars(select(FlowAnswer).where(FlowAnswer.outbox_id == row.id)).one()
