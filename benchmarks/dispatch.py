@@ -220,7 +220,7 @@ def bench_dispatch(count: int, limited_count: int) -> None:
         server.__exit__(None, None, None)
 
 
-def bench_crash(count: int, seed: int) -> None:
+def bench_crash(count: int, seed: int, kill_after: tuple[float, float]) -> None:
     rng = random.Random(seed)
     telegram, twilio, engine, servers = fakes()
     urls = {"telegram": servers[0].url, "twilio": servers[1].url, "engine": servers[2].url}
@@ -232,9 +232,11 @@ def bench_crash(count: int, seed: int) -> None:
         command = [sys.executable, __file__, "worker", "--database", database.url,
                    "--telegram", urls["telegram"], "--twilio", urls["twilio"], "--engine", urls["engine"]]
         while True:
-            worker = subprocess.Popen(command)
+            worker = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+            assert worker.stdout is not None
+            worker.stdout.readline()  # "ready": imports done (aiogram alone takes seconds), now it dispatches
             try:
-                worker.wait(timeout=rng.uniform(0.5, 3.0))
+                worker.wait(timeout=rng.uniform(*kill_after))
             except subprocess.TimeoutExpired:
                 os.kill(worker.pid, signal.SIGKILL)
                 worker.wait()
@@ -269,7 +271,9 @@ def worker(args: argparse.Namespace) -> None:
     urls = {"telegram": args.telegram, "twilio": args.twilio, "engine": args.engine}
 
     async def main() -> None:
-        await run_until_done(make_dispatcher(database, urls, limited=False, lease=2.0), database, every=0.5)
+        dispatcher = make_dispatcher(database, urls, limited=False, lease=2.0)
+        print("ready", flush=True)
+        await run_until_done(dispatcher, database, every=0.5)
 
     asyncio.run(main())
 
@@ -281,6 +285,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--limited", type=int, default=1_000, help="messages in the rate-limited run")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--kill-min", type=float, default=0.2, help="seconds a dispatcher works before SIGKILL, at least")
+    parser.add_argument("--kill-max", type=float, default=3.0)
     parser.add_argument("--database")
     parser.add_argument("--telegram")
     parser.add_argument("--twilio")
@@ -294,7 +300,7 @@ def main() -> None:
     if args.what in ("all", "dispatch"):
         bench_dispatch(args.count, args.limited)
     if args.what in ("all", "crash"):
-        bench_crash(args.count, args.seed)
+        bench_crash(args.count, args.seed, (args.kill_min, args.kill_max))
 
 
 if __name__ == "__main__":

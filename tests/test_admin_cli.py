@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.db.models import Appointment, AuditLog, Course, Person
 from bot.db.session import Database
+from bot.flows.library import FlowLibrary
+from bot.repositories import outbox
 from bot.repositories.courses import register_interest
 from bot.settings import get_settings
 
@@ -135,3 +138,19 @@ def test_seed_demo_loads_sample_data_once(admin, database: Database) -> None:  #
     code, out, _ = admin("courses", "list")
     cities = {"Tashkent", "Namangan", "Andijan", "Almaty", "Shymkent", "Osh", "Bishkek", "Khujand", "Dushanbe"}
     assert all(city in out for city in cities)
+
+
+def test_outbox_lists_what_happened_and_the_answers_with_their_mean(admin, database: Database) -> None:  # type: ignore[no-untyped-def]
+    assert admin(*PERSON, "--consent")[0] == 0
+    with database.transaction() as session:
+        month = datetime(2031, 5, 1, tzinfo=timezone.utc)
+        outbox.plan_monthly(session, FlowLibrary().current(), month, month)
+        [row] = outbox.list_outbox(session)
+        outbox.set_outcome(row, "sent", "")
+        session.flush()
+        assert outbox.record_answer(session, row.id, row.person_id, "2") is not None
+        assert outbox.record_answer(session, row.id, row.person_id + 1, "5") is None  # not their message
+    code, out, _ = admin("outbox", "list", "--status", "sent")
+    assert code == 0 and "monthly_wellbeing/check_in" in out and "2031-05-01 06:00 UTC" in out
+    code, out, _ = admin("outbox", "answers", "--flow", "monthly_wellbeing")
+    assert code == 0 and "person 1" in out and out.strip().endswith("1 rating(s), mean 2.00, 1-2 (hard): 1")
