@@ -285,7 +285,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--limited", type=int, default=1_000, help="messages in the rate-limited run")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--kill-min", type=float, default=0.2, help="seconds a dispatcher works before SIGKILL, at least")
+    parser.add_argument("--kill-min", type=float, default=0.2, help="least seconds a dispatcher works before SIGKILL")
     parser.add_argument("--kill-max", type=float, default=3.0)
     parser.add_argument("--database")
     parser.add_argument("--telegram")
