@@ -332,3 +332,40 @@ async def test_a_new_flow_file_takes_effect_without_a_restart(
         get_settings.cache_clear()
         runtime.flow_library.cache_clear()
         runtime.database.cache_clear()
+
+
+async def test_an_unexpected_error_retries_a_message_not_yet_handed_to_the_provider(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = enrol(world.database)
+    book(world.database, person, at_local(12, 15))
+    world.clock.now = at_local(11, 10)
+
+    async def broken(*args: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(world.dispatcher.engine, "trigger_intent", broken)
+    report = await world.dispatcher.tick()
+    waiting = row(world.database, person, "day_before")
+    assert report.retried == 1 and waiting.status == "pending" and waiting.last_error == "KeyError"
+
+
+async def test_an_unexpected_error_during_the_provider_call_is_left_for_the_provider_check(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = enrol(world.database, "uz", "sms")
+    book(world.database, person, at_local(12, 15))
+    world.clock.now = at_local(11, 10)
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("after the request went out")
+
+    monkeypatch.setattr(world.dispatcher.senders["sms"], "send", broken)
+    await world.dispatcher.tick()
+    stopped = row(world.database, person, "day_before")
+    assert stopped.status == "delivering" and stopped.last_error == "RuntimeError"
+    world.clock.now = at_local(11, 10, 2)  # past the lease: the provider's log decides (nothing there: sent)
+    monkeypatch.undo()
+    await world.dispatcher.tick()
+    assert row(world.database, person, "day_before").status == "sent"
+    assert len(world.fakes.twilio.messages) == 1

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,7 +65,6 @@ class TickReport:
     failed: int = 0
     recovered: int = 0
     uncertain: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -123,14 +122,16 @@ class Dispatcher:
         async with self._slots:
             try:
                 rendered = job.rendered if job.rendered is not None else await self._render(job)
+                if not rendered:
+                    await asyncio.to_thread(self._finish, job.outbox_id, "failed", "the engine returned no message")
+                    report.failed += 1
+                    return
+                await self._send_parts(job, rendered, report)
             except EngineError as error:
                 await asyncio.to_thread(self._retry, job.outbox_id, str(error), report)
-                return
-            if not rendered:
-                await asyncio.to_thread(self._finish, job.outbox_id, "failed", "the engine returned no message")
-                report.failed += 1
-                return
-            await self._send_parts(job, rendered, report)
+            except Exception as error:  # a bug or an unexpected provider failure must not stop the others
+                logger.exception("outbox message %s failed", job.outbox_id)
+                await asyncio.to_thread(self._after_unexpected, job.outbox_id, error.__class__.__name__, report)
 
     async def _render(self, job: Job) -> list[dict[str, Any]]:
         """Ask the engine for the message, in the person's conversation (kept in the row when sending)."""
@@ -240,6 +241,15 @@ class Dispatcher:
                          f"will retry (attempt {row.attempts} failed)")
             row.last_error = error[:200]
             report.retried += 1
+
+    def _after_unexpected(self, outbox_id: int, error: str, report: TickReport) -> None:
+        """Retry, unless a provider call may have gone out: then recovery asks the provider, as after a crash."""
+        with self.database.transaction() as session:
+            row = outbox.get_row(session, outbox_id)
+            if row.status == "delivering":
+                row.last_error = error[:200]
+                return
+        self._retry(outbox_id, error, report)
 
     def _finish(self, outbox_id: int, status: str, note: str) -> None:
         with self.database.transaction() as session:
