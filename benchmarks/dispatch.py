@@ -100,7 +100,7 @@ def bench_flows() -> Callable[[], dict[str, Flow]]:
 
 
 def make_dispatcher(database: Database, urls: dict[str, str], limited: bool, lease: float = 60.0) -> Dispatcher:
-    settings = Settings(database_url=database.url, dispatch_lease_seconds=lease, 
+    settings = Settings(database_url=database.url, dispatch_lease_seconds=lease,
                         dispatch_batch=500, telegram_chat_interval_seconds=1.0 if limited else 0.001)
     telegram = TelegramSender(make_bot("123456:BENCH", urls["telegram"]), database,
                               per_second(settings.telegram_messages_per_second) if limited else None)
