@@ -249,6 +249,7 @@ def bench_crash(count: int, seed: int, kill_after: tuple[float, float]) -> None:
         with database.transaction() as session:
             statuses = Counter(session.scalars(select(OutboxMessage.status)))
             rows = {row.id: row.channel for row in session.scalars(select(OutboxMessage))}
+            uncertain = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "uncertain")))
     arrivals: Counter[int] = Counter()
     by_channel = {"telegram": [p["text"] for m, p in telegram.calls if m == "sendMessage"],
                   "sms": [m["Body"] for m in twilio.messages]}
@@ -257,9 +258,11 @@ def bench_crash(count: int, seed: int, kill_after: tuple[float, float]) -> None:
             arrivals[int(text.split()[1])] += 1
     for channel in ("telegram", "sms"):
         mine = [row_id for row_id, row_channel in rows.items() if row_channel == channel]
-        lost = sum(1 for row_id in mine if arrivals[row_id] == 0)
+        lost = [row_id for row_id in mine if arrivals[row_id] == 0]
         duplicated = sum(1 for row_id in mine if arrivals[row_id] > 1)
-        print(f"crash test, {channel}: {len(mine):,} messages, lost {lost}, duplicated {duplicated}")
+        flagged = sum(1 for row_id in lost if row_id in uncertain)
+        print(f"crash test, {channel}: {len(mine):,} messages, lost {len(lost)} ({flagged} of them marked "
+              f"uncertain), duplicated {duplicated}; uncertain {len(uncertain & set(mine))}")
     print(f"crash test: {count:,} messages, {kills} SIGKILLs, {seconds:.1f} s; final statuses {dict(statuses)}")
     for server in servers:
         server.__exit__(None, None, None)
