@@ -1,19 +1,36 @@
-"""Rate limits for sending: at most `limit` messages in any window of `period` seconds.
+"""Rate limits for sending: at most `limit` messages reach the provider in any window of `period`
+seconds.
 
 A sliding-window log, not a token bucket: "30 messages per second" then holds for every
-second-long window, which is what Telegram and Twilio count.
+second-long window, which is what Telegram and Twilio count. A send is counted from the moment
+it starts until `period` after it completes: its request reaches the provider somewhere in
+between, so however slow or bunched the network is, no window at the provider sees more than
+`limit` of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+
+#: How often to look again while every counted send is still in flight.
+POLL_SECONDS = 0.02
+
+
+class _Send:
+    """One counted send: in flight (`done` None) or completed at `done`."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done: float | None = None
 
 
 class RateLimiter:
-    """Waits until one more message fits in the window (shared by every task of a process)."""
+    """Makes senders wait for a free place in the window (shared by every task of a process)."""
 
     def __init__(self, limit: int, period: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         if limit < 1 or period <= 0:
@@ -21,36 +38,42 @@ class RateLimiter:
         self.limit = limit
         self.period = period
         self.clock = clock
-        self._sent: deque[float] = deque()
+        self._sends: list[_Send] = []
         self._lock = asyncio.Lock()
 
     def delay(self) -> float:
-        """Seconds until one more message may go (0 if now); records nothing."""
+        """Seconds until one more send may start (0 if now); records nothing."""
         now = self.clock()
-        while self._sent and self._sent[0] <= now - self.period:
-            self._sent.popleft()
-        if len(self._sent) < self.limit:
+        self._sends = [s for s in self._sends if s.done is None or s.done > now - self.period]
+        if len(self._sends) < self.limit:
             return 0.0
-        return self._sent[0] + self.period - now
+        finished = [s.done for s in self._sends if s.done is not None]
+        return min(finished) + self.period - now if finished else POLL_SECONDS
 
-    async def wait(self) -> None:
-        """Wait for a free place in the window and take it."""
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Wait for a free place, then hold it while the provider call inside runs."""
         async with self._lock:
             while (pause := self.delay()) > 0:
                 await asyncio.sleep(pause)
-            self._sent.append(self.clock())
+            send = _Send()
+            self._sends.append(send)
+        try:
+            yield
+        finally:
+            send.done = self.clock()
 
 
-#: Sends are counted when they leave; network jitter can bunch their arrival, so the window is
-#: kept a little longer than the provider's.
-MARGIN = 1.1
+def sending(limiter: RateLimiter | None) -> AbstractAsyncContextManager[None]:
+    """`limiter.sending()`, or no limit at all."""
+    return limiter.sending() if limiter is not None else nullcontext()
 
 
 def per_second(rate: float) -> RateLimiter:
-    """A limiter for `rate` messages per second (e.g. 0.5 means one every two seconds), with a margin."""
+    """A limiter for `rate` messages per second (e.g. 0.5 means one every two seconds)."""
     if rate >= 1:
-        return RateLimiter(int(rate), MARGIN)
-    return RateLimiter(1, MARGIN / rate)
+        return RateLimiter(int(rate), 1.0)
+    return RateLimiter(1, 1.0 / rate)
 
 
 class PerAddressLimits:
@@ -62,10 +85,10 @@ class PerAddressLimits:
         self.keep = keep
         self._limiters: OrderedDict[str, RateLimiter] = OrderedDict()
 
-    async def wait(self, address: str) -> None:
-        """Wait until `address` may get one more message."""
+    def limiter(self, address: str) -> RateLimiter:
+        """The limiter of `address` (made on first use)."""
         limiter = self._limiters.pop(address, None) or RateLimiter(self.limit, self.period)
         self._limiters[address] = limiter
         while len(self._limiters) > self.keep:
             self._limiters.popitem(last=False)
-        await limiter.wait()
+        return limiter

@@ -17,7 +17,7 @@ from twilio.rest import Client
 
 from bot.channels.gateway import Delivery, Inbound
 from bot.channels.options import numbered_options
-from bot.channels.rate_limit import RateLimiter
+from bot.channels.rate_limit import RateLimiter, sending
 from bot.channels.sms_text import sms_safe, split_body
 from bot.db.models import ChannelIdentity, OutboundMessage
 from bot.db.session import Database
@@ -90,13 +90,12 @@ class SmsSender:
     async def send(self, identity_id: int, address: str, text: str, buttons: list[dict[str, Any]]) -> Delivery:
         client = self._client_now()
         for part in self.parts(text, buttons):
-            if self.limiter is not None:
-                await self.limiter.wait()
             try:
-                message = await client.messages.create_async(
-                    to=address, from_=self.from_number, body=part,
-                    **({"status_callback": self.status_callback} if self.status_callback else {}),
-                )
+                async with sending(self.limiter):
+                    message = await client.messages.create_async(
+                        to=address, from_=self.from_number, body=part,
+                        **({"status_callback": self.status_callback} if self.status_callback else {}),
+                    )
             except TwilioRestException as error:
                 await asyncio.to_thread(self._record, identity_id, None, "failed", str(error.code))
                 if error.code == RECIPIENT_UNSUBSCRIBED:

@@ -21,7 +21,7 @@ from aiogram.exceptions import (
 from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.channels.gateway import Delivery, Inbound
-from bot.channels.rate_limit import RateLimiter
+from bot.channels.rate_limit import RateLimiter, sending
 from bot.channels.sms_text import split_body
 from bot.db.models import ButtonPayload, ChannelIdentity
 from bot.db.session import Database
@@ -119,10 +119,9 @@ class TelegramSender:
 
     async def _send(self, identity_id: int, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> Delivery:
         for _ in range(3):
-            if self.limiter is not None:
-                await self.limiter.wait()
             try:
-                await self.bot.send_message(chat_id, text, reply_markup=markup)
+                async with sending(self.limiter):
+                    await self.bot.send_message(chat_id, text, reply_markup=markup)
                 return Delivery.SENT
             except TelegramRetryAfter as error:
                 await asyncio.sleep(error.retry_after)

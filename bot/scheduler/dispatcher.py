@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.channels.gateway import Delivery, Sender
-from bot.channels.rate_limit import PerAddressLimits
+from bot.channels.rate_limit import PerAddressLimits, sending
 from bot.db.models import ChannelIdentity, utcnow
 from bot.db.session import Database
 from bot.engine.client import EngineClient, EngineError
@@ -145,10 +145,10 @@ class Dispatcher:
         limits = self.chat_limits.get(job.target.channel)
         for index in range(job.parts_sent, len(rendered)):
             part = rendered[index]
-            if limits is not None:
-                await limits.wait(job.target.address)
-            await asyncio.to_thread(self._mark_delivering, job.outbox_id, rendered)
-            delivery = await sender.send(job.target.identity_id, job.target.address, part["text"], part["buttons"])
+            async with sending(limits.limiter(job.target.address) if limits is not None else None):
+                await asyncio.to_thread(self._mark_delivering, job.outbox_id, rendered)
+                delivery = await sender.send(job.target.identity_id, job.target.address, part["text"],
+                                             part["buttons"])
             if delivery is Delivery.RETRY:
                 await asyncio.to_thread(self._retry, job.outbox_id, "the channel failed for now", report)
                 return
