@@ -21,11 +21,13 @@ LOW_RATING = 2
 
 def flow_message(session: Session, caller: Caller, outbox_id: int) -> StepMessage | None:
     """The flow message of outbox row `outbox_id`, only while it is being sent to this caller's person."""
-    row = session.get(outbox.OutboxMessage, outbox_id)
-    if row is None or caller.person is None or row.person_id != caller.person.id or row.status not in outbox.IN_FLIGHT:
+    if caller.person is None:
+        return None
+    row = outbox.being_sent_to(session, outbox_id, caller.person.id)
+    if row is None:
         return None
     flow = runtime.flow_library().current().get(row.flow)
-    step = next((s for s in flow.steps if s.id == row.step), None) if flow else None
+    step = flow.step(row.step) if flow else None
     if step is None:
         return None
     return render_step(session, runtime.catalog(), step, caller.person, caller.language, row.trigger_key, row.id)

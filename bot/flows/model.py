@@ -148,6 +148,10 @@ class Flow(BaseModel):
             raise ValueError("a flow needs at least one step")
         return self
 
+    def step(self, step_id: str) -> Step | None:
+        """The step with this id, if the flow (still) has it."""
+        return next((s for s in self.steps if s.id == step_id), None)
+
     def missing_languages(self) -> dict[str, list[str]]:
         """Per step, the languages without their own text (they fall back to the default)."""
         return {s.id: [tag for tag in LANGUAGES if tag not in s.message] for s in self.steps

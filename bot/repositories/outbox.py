@@ -96,6 +96,12 @@ def get_row(session: Session, outbox_id: int) -> OutboxMessage:
     return row
 
 
+def being_sent_to(session: Session, outbox_id: int, person_id: int) -> OutboxMessage | None:
+    """The outbox row, only while it is being sent and only if it is this person's."""
+    row = session.get(OutboxMessage, outbox_id)
+    return row if row is not None and row.person_id == person_id and row.status in IN_FLIGHT else None
+
+
 def claim(row: OutboxMessage, channel: str, now: datetime) -> None:
     """Take a due row for sending on `channel`."""
     row.status, row.channel, row.claimed_at = "sending", channel, now

@@ -95,7 +95,7 @@ def decide(
 ) -> Decision:
     """What to do with one due outbox row now."""
     flow = flows.get(row.flow)
-    step = next((s for s in flow.steps if s.id == row.step), None) if flow else None
+    step = flow.step(row.step) if flow else None
     if flow is None or step is None:
         return Decision("skip", "the flow or its step no longer exists (or its file has an error)")
     person = session.get(Person, row.person_id)
