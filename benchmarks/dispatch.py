@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bot.channels.gateway import close_connections  # noqa: E402
 from bot.channels.rate_limit import per_second  # noqa: E402
 from bot.channels.sms import SmsSender, make_client  # noqa: E402
 from bot.channels.telegram import TelegramSender, make_bot  # noqa: E402
@@ -110,19 +111,12 @@ def make_dispatcher(database: Database, urls: dict[str, str], limited: bool, lea
                       bench_flows())
 
 
-async def close(dispatcher: Dispatcher) -> None:
-    """Close the HTTP sessions of the dispatcher's engine client and senders."""
-    await dispatcher.engine.http.aclose()
-    for sender in dispatcher.senders.values():
-        await sender.close()
-
-
 async def run_until_done(dispatcher: Dispatcher, database: Database, every: float = 0.2) -> TickReport:
     """Tick until every outbox row is final; close the dispatcher's sessions."""
     try:
         return await _ticks(dispatcher, database, every)
     finally:
-        await close(dispatcher)
+        await close_connections(dispatcher.engine, dispatcher.senders)
 
 
 async def _ticks(dispatcher: Dispatcher, database: Database, every: float) -> TickReport:

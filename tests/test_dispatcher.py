@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import runtime
+from bot.channels.gateway import close_connections
 from bot.channels.sms import SmsSender, make_client
 from bot.channels.telegram import TelegramSender, make_bot
 from bot.cli import main
@@ -78,9 +79,7 @@ async def world(database: Database, fakes: Fakes) -> AsyncIterator[World]:
     dispatcher = Dispatcher(database, engine, {"telegram": TelegramSender(bot, database), "sms": sms}, settings,
                             lambda: runtime.flow_library().current(), clock)
     yield World(database, fakes, dispatcher, clock)
-    await bot.session.close()
-    await sms.close()
-    await engine.http.aclose()
+    await close_connections(engine, dispatcher.senders)
 
 
 def enrol(database: Database, language: str = "uz-Cyrl", channel: str = "telegram",

@@ -68,6 +68,13 @@ class Sender(Protocol):
         """Close the provider's HTTP session."""
 
 
+async def close_connections(engine: EngineClient, senders: dict[str, Sender]) -> None:
+    """Close the HTTP sessions to the engine and to the providers."""
+    await engine.http.aclose()
+    for sender in senders.values():
+        await sender.close()
+
+
 class Gateway:
     """Records inbound messages and processes them through the engine."""
 

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels import sms, telegram
-from bot.channels.gateway import Gateway, Inbound
+from bot.channels.gateway import Gateway, Inbound, close_connections
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -68,9 +68,7 @@ class ChannelRoutes:
 
     async def close(self) -> None:
         """Close the HTTP sessions to the engine and the providers."""
-        await self.gateway.engine.http.aclose()
-        for sender in self.gateway.senders.values():
-            await sender.close()
+        await close_connections(self.gateway.engine, self.gateway.senders)
 
     def routes(self) -> list[Route]:
         found = []

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.channels.gateway import close_connections
 from bot.channels.sms import SmsSender, make_client
 from bot.channels.telegram import TelegramSender, make_bot
 from bot.db.models import Appointment, AppointmentKind, AppointmentStatus, FlowAnswer, OutboxMessage, PersonKind
@@ -48,12 +49,6 @@ class Clock:
         return self.now
 
 
-async def close(dispatcher: Dispatcher) -> None:
-    await dispatcher.engine.http.aclose()
-    for sender in dispatcher.senders.values():
-        await sender.close()
-
-
 class FlowDispatch:
     """A dispatcher in the test process, on the services' event loop, sending to the fakes."""
 
@@ -86,7 +81,7 @@ class FlowDispatch:
 def dispatch(services: Services, fakes: Fakes) -> Iterator[FlowDispatch]:
     running = FlowDispatch(services, fakes)
     yield running
-    services.run(close(running.dispatcher))
+    services.run(close_connections(running.dispatcher.engine, running.dispatcher.senders))
 
 
 def enrol(services: Services, language: str, channel: str = "telegram") -> tuple[int, str]:
