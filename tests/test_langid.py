@@ -61,6 +61,8 @@ def full_model() -> LanguageIdentifier:
         ("Маған психологпен сөйлесу керек", "kk"),
         ("Мага психолог менен сүйлөшүү керек", "ky"),
         ("Ба ман бо психолог гап задан лозим", "tg"),
+        ("ba man bo psixolog gap zadan lozim ast", "tg"),  # Tajik typed in Latin letters
+        ("maga psiholog menen suiloshuu kerek", "ky"),  # Kyrgyz typed in Latin letters
     ],
 )
 def test_same_request_in_each_language(full_model: LanguageIdentifier, text: str, language: str) -> None:

@@ -16,15 +16,16 @@ ENDONYMS = {
     "tg": "Тоҷикӣ",
 }
 
-#: Scripts people use to write each language (Russian is often typed in Latin letters).
+#: Scripts people use to write each language: Russian, Kazakh, Kyrgyz and Tajik are often typed
+#: in Latin letters on phones (the replies still come in the language's own script).
 SCRIPTS = {
     "en": {"Latin"},
     "ru": {"Cyrillic", "Latin"},
     "uz": {"Latin"},
     "uz-Cyrl": {"Cyrillic"},
-    "kk": {"Cyrillic"},
-    "ky": {"Cyrillic"},
-    "tg": {"Cyrillic"},
+    "kk": {"Cyrillic", "Latin"},
+    "ky": {"Cyrillic", "Latin"},
+    "tg": {"Cyrillic", "Latin"},
 }
 
 DEFAULT_LANGUAGE = "uz"
