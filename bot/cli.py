@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="BENCH")
     bench_nlu = bench_commands.add_parser("nlu", help="intent/language accuracy, crisis recall, latency, memory")
     bench_nlu.add_argument("--skip-stock", action="store_true", help="only our pipeline (minutes faster)")
-    bench_nlu.add_argument("--seed", type=int, default=13, help="seed of the held-out split")
+    bench_nlu.add_argument("--seed", type=int, default=13, help="seed of the fold assignment")
+    bench_nlu.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validation")
     add_admin_parser(commands)
     add_flows_parser(commands)
     return parser
@@ -164,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train":
             _train()
         elif args.command == "bench":
-            return _bench_nlu(["--seed", str(args.seed)] + (["--skip-stock"] if args.skip_stock else []))
+            options = ["--seed", str(args.seed), "--folds", str(args.folds)]
+            return _bench_nlu(options + (["--skip-stock"] if args.skip_stock else []))
         elif args.command == "admin":
             return run_admin(args)
         elif args.command == "flows":

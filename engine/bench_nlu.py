@@ -1,12 +1,13 @@
 """NLU benchmark: `make bench-nlu` (runs in the engine's environment). Prints figures only.
 
-For our pipeline (config.yml) and Rasa's stock pipeline (the `rasa init` default), trained on
-the same stratified 80 % of every language file and tested on the other 20 % (spellings of one
-message kept on one side):
-intent accuracy and macro-F1 per language, crisis recall on tests/data/heldout (phrasings
-that are in no training file), training time, and parse latency in-process. Then, for our
+Our pipeline (config.yml) is measured by stratified k-fold cross-validation over every
+language file: each example is held out exactly once, and spellings of one message (with and
+without a language's special letters) stay in one fold. Per language: intent accuracy (pooled
+over the folds, and the weakest fold), macro-F1, crisis recall on tests/data/heldout (phrasings
+that are in no training file), language-ID accuracy on messages of 3+ words; then training
+time and parse latency in-process. Rasa's stock pipeline (the `rasa init` default) is trained
+on the first fold's training data and compared with ours on that fold. Finally, for our
 pipeline trained on all data: parse latency over HTTP and the engine's resident memory.
-Language-ID accuracy (messages of 3+ words) comes from the same split and the held-out lists.
 """
 
 from __future__ import annotations
@@ -76,27 +77,28 @@ def spelling_groups(lines: list[str]) -> list[list[str]]:
     return list(groups.values())
 
 
-def split(seed: int, test_share: float):
-    """Stratified split: (train blocks per language, test (language, intent, text) list).
+def folds(seed: int, count: int) -> list[tuple[dict[str, dict[str, list[str]]], list[tuple[str, str, str]]]]:
+    """Stratified k-fold split: per fold, (train blocks per language, test (language, intent, text) list).
 
-    Spellings of one message (with and without a language's special letters, or its apostrophe
-    variants) stay on one side, so the test never holds a line the model trained on in another spelling.
+    Every line is tested in exactly one fold. Spellings of one message stay in one fold, so no
+    test line was trained on in another spelling.
     """
     rng = random.Random(seed)
-    train: dict[str, dict[str, list[str]]] = {}
-    test: list[tuple[str, str, str]] = []
+    tests: list[list[tuple[str, str, str]]] = [[] for _ in range(count)]
+    trains: list[dict[str, dict[str, list[str]]]] = [{language: {} for language in LANGUAGES} for _ in range(count)]
     for language in LANGUAGES:
-        train[language] = {}
         for intent, lines in read_blocks(language).items():
             groups = spelling_groups(lines)
             rng.shuffle(groups)
-            wanted = max(1, round(len(lines) * test_share))
-            held: list[str] = []
-            while len(held) < wanted:
-                held += groups.pop()
-            test += [(language, intent, plain_text(line)) for line in held]
-            train[language][intent] = [line for group in groups for line in group]
-    return train, test
+            parts: list[list[str]] = [[] for _ in range(count)]
+            for group in groups:
+                min(parts, key=len).extend(group)
+            for index, part in enumerate(parts):
+                tests[index] += [(language, intent, plain_text(line)) for line in part]
+                trains[index][language][intent] = [
+                    line for other, lines_of_other in enumerate(parts) if other != index for line in lines_of_other
+                ]
+    return list(zip(trains, tests, strict=True))
 
 
 def write_nlu(blocks: dict[str, dict[str, list[str]]], directory: Path) -> None:
@@ -133,6 +135,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def evaluate(name: str, config_path: Path, data_dir: Path, test, crisis) -> dict:
+    """Train `config_path` on `data_dir`; parse the test and crisis messages; return the raw results."""
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
 
@@ -142,38 +145,61 @@ def evaluate(name: str, config_path: Path, data_dir: Path, test, crisis) -> dict
         training_seconds = time.perf_counter() - started
         agent = Agent.load(model)
 
-    async def parse_all(texts: list[str]) -> tuple[list[dict], list[float]]:
-        results, times = [], []
+    async def parse_all(texts: list[str]) -> tuple[list[str], list[float]]:
+        intents, times = [], []
         for text in texts:
             t0 = time.perf_counter()
-            results.append(await agent.parse_message(normalize_text(text)))
+            result = await agent.parse_message(normalize_text(text))
             times.append((time.perf_counter() - t0) * 1000)
-        return results, times
+            intents.append(result["intent"]["name"])
+        return intents, times
 
-    results, times = asyncio.run(parse_all([text for _, _, text in test]))
-    by_language: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for (language, gold, _), result in zip(test, results, strict=True):
-        by_language[language].append((gold, result["intent"]["name"]))
+    predicted, times = asyncio.run(parse_all([text for _, _, text in test]))
     crisis_recall = {}
     for language, texts in crisis.items():
         parsed, _ = asyncio.run(parse_all(texts))
-        crisis_recall[language] = sum(r["intent"]["name"] == "crisis" for r in parsed) / max(1, len(texts))
-    confusion = Counter((gold, result["intent"]["name"]) for (_, gold, _), result in zip(test, results, strict=True))
-    errors = [(language, gold, text, result["intent"]["name"]) for (language, gold, text), result
-              in zip(test, results, strict=True) if result["intent"]["name"] != gold]
+        crisis_recall[language] = sum(intent == "crisis" for intent in parsed) / max(1, len(texts))
     return {
-        "errors": errors,
-        "confused": [(pair, n) for pair, n in confusion.most_common() if pair[0] != pair[1]][:8],
+        "predictions": [(*case, intent) for case, intent in zip(test, predicted, strict=True)],
+        "times": times,
         "train_s": training_seconds,
+        "crisis_recall": crisis_recall,
+    }
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Pool the folds' predictions: accuracy, macro-F1 and fallback share per language, the weakest
+    fold's accuracy, the lowest crisis recall of any fold, timings and the most frequent confusions."""
+    by_language: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for run in runs:
+        for language, gold, _, predicted in run["predictions"]:
+            by_language[language].append((gold, predicted))
+    predictions = [p for run in runs for p in run["predictions"]]
+    confusion = Counter((gold, predicted) for _, gold, _, predicted in predictions if gold != predicted)
+    times = [t for run in runs for t in run["times"]]
+    return {
+        "folds": len(runs),
+        "tested": len(predictions),
+        "errors": [p for p in predictions if p[1] != p[3]],
+        "confused": confusion.most_common(8),
+        "train_s": statistics.mean(run["train_s"] for run in runs),
         "p50_ms": percentile(times, 0.5),
         "p95_ms": percentile(times, 0.95),
-        "accuracy": {lang: sum(g == p for g, p in pairs) / len(pairs) for lang, pairs in by_language.items()},
+        "accuracy": {lang: accuracy(pairs) for lang, pairs in by_language.items()},
+        "weakest_fold": {
+            lang: min(accuracy([(g, p) for tag, g, _, p in run["predictions"] if tag == lang]) for run in runs)
+            for lang in by_language
+        },
         "macro_f1": {lang: macro_f1(pairs) for lang, pairs in by_language.items()},
         "fallback": {
             lang: sum(p == "nlu_fallback" for _, p in pairs) / len(pairs) for lang, pairs in by_language.items()
         },
-        "crisis_recall": crisis_recall,
+        "crisis_recall": {lang: min(run["crisis_recall"][lang] for run in runs) for lang in runs[0]["crisis_recall"]},
     }
+
+
+def accuracy(pairs: list[tuple[str, str]]) -> float:
+    return sum(gold == predicted for gold, predicted in pairs) / len(pairs)
 
 
 def write_errors(errors: list[tuple[str, str, str, str]], directory: Path) -> None:
@@ -184,7 +210,8 @@ def write_errors(errors: list[tuple[str, str, str, str]], directory: Path) -> No
         (directory / f"{language}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def language_id(train, test) -> dict[str, float]:
+def language_id(train, test) -> dict[str, list[bool]]:
+    """Per language, whether each held-out message of 3+ words was identified correctly."""
     identifier = LanguageIdentifier.train(
         (language, plain_text(line))
         for language, intents in train.items()
@@ -198,7 +225,7 @@ def language_id(train, test) -> dict[str, float]:
         detection = identifier.detect(text)
         if detection.words >= 3:
             hits[language].append(detection.language == language)
-    return {language: sum(h) / len(h) for language, h in hits.items()}
+    return hits
 
 
 def http_figures(model_dir: Path, port: int, texts: list[str]) -> dict:
@@ -246,9 +273,10 @@ def http_figures(model_dir: Path, port: int, texts: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--test-share", type=float, default=0.2)
-    parser.add_argument("--skip-stock", action="store_true", help="only our pipeline (faster)")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the fold assignment")
+    parser.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validation")
+    parser.add_argument("--max-folds", type=int, help="run only the first N folds (quicker, noisier)")
+    parser.add_argument("--skip-stock", action="store_true", help="only our pipeline (much faster)")
     parser.add_argument("--port", type=int, default=5097)
     parser.add_argument("--config", type=Path, default=ENGINE_DIR / "config.yml", help="our pipeline to measure")
     parser.add_argument("--skip-http", action="store_true", help="no HTTP latency and memory figures")
@@ -260,49 +288,78 @@ def main() -> None:
     configure_structlog(logging.WARNING)  # the engine's debug events would print every message
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    train, test = split(args.seed, args.test_share)
     crisis = heldout("crisis")
+    ours: list[dict] = []
+    stock: dict | None = None
+    langid: dict[str, list[bool]] = defaultdict(list)
+    for index, (train, test) in enumerate(folds(args.seed, args.folds)[: args.max_folds]):
+        with tempfile.TemporaryDirectory() as tmp:
+            data_dir = Path(tmp) / "nlu"
+            data_dir.mkdir()
+            write_nlu(train, data_dir)
+            ours.append(evaluate("hamroh", fold_config(args.config, data_dir, Path(tmp)), data_dir, test, crisis))
+            if index == 0 and not args.skip_stock:
+                stock_config = Path(tmp) / "stock.yml"
+                stock_config.write_text(yaml.safe_dump(STOCK_CONFIG))
+                stock = evaluate("stock", stock_config, data_dir, test, crisis)
+        for language, hits in language_id(train, test).items():
+            langid[language] += hits
+        print(f"fold {index + 1} of {args.folds}: done", file=sys.stderr, flush=True)
+    summary = summarise(ours)
+    if args.errors:
+        write_errors(summary["errors"], args.errors)
+    report(summary, {language: sum(h) / len(h) for language, h in langid.items()}, args)
+    if stock is not None:
+        report_stock(summarise(ours[:1]), summarise([stock]))
+    if args.skip_http:
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "nlu"
-        data_dir.mkdir()
-        write_nlu(train, data_dir)
-        stock_config = Path(tmp) / "stock.yml"
-        stock_config.write_text(yaml.safe_dump(STOCK_CONFIG))
-        runs = {"hamroh": evaluate("hamroh", args.config, data_dir, test, crisis)}
-        if args.errors:
-            write_errors(runs["hamroh"]["errors"], args.errors)
-        if not args.skip_stock:
-            runs["stock"] = evaluate("stock", stock_config, data_dir, test, crisis)
-        report(runs, language_id(train, test), test, crisis, args)
-        if args.skip_http:
-            return
-        http = http_figures(Path(tmp) / "all", args.port, [text for _, _, text in test][:300])
+        http = http_figures(Path(tmp), args.port, [text for _, _, text, _ in ours[0]["predictions"]][:300])
     print(f"hamroh over HTTP (trained on all data): startup {http['startup_s']:.1f} s, "
           f"parse p50 {http['p50_ms']:.1f} ms, p95 {http['p95_ms']:.1f} ms, "
           f"engine resident memory {http['rss_mb']:.0f} MB")
 
 
-def report(runs: dict, langid: dict[str, float], test, crisis, args: argparse.Namespace) -> None:
-    """Print the accuracy table and the per-pipeline timings."""
-    names = list(runs)
-    print(f"NLU benchmark: {len(test)} held-out messages (seed {args.seed}, {args.test_share:.0%} of each intent "
-          f"per language), crisis held-out: {sum(map(len, crisis.values()))}")
-    header = f"{'lang':8}" + "".join(f" | {n + ' acc':>10} {n + ' F1':>9} {'fallbk':>6} {'crisis':>6}" for n in names)
-    print(header + f" | {'lang-ID(3+ words)':>17}")
-    print("-" * len(header + " | lang-ID(3+ words)"))
+def fold_config(config: Path, data_dir: Path, directory: Path) -> Path:
+    """A copy of `config` whose language detector trains on the fold's training files only."""
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for component in document["pipeline"]:
+        if "nlu_data_dir" in component:
+            component["nlu_data_dir"] = str(data_dir)
+    path = directory / "config.yml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def report(summary: dict, langid: dict[str, float], args: argparse.Namespace) -> None:
+    """Print our pipeline's table (pooled over the folds) and its timings."""
+    tested = sum(len(texts) for texts in heldout("crisis").values())
+    print(f"NLU benchmark, our pipeline: {summary['folds']} of {args.folds} folds (seed {args.seed}), "
+          f"{summary['tested']} held-out messages; crisis held-out phrasings: {tested}")
+    header = (f"{'lang':8} | {'accuracy':>8} {'weakest fold':>12} {'macro-F1':>8} {'fallback':>8} "
+              f"{'crisis recall':>13} | {'lang-ID(3+ words)':>17}")
+    print(header)
+    print("-" * len(header))
     for language in LANGUAGES:
-        row = f"{language:8}"
-        for n in names:
-            r = runs[n]
-            row += (f" | {r['accuracy'].get(language, 0):>10.3f} {r['macro_f1'].get(language, 0):>9.3f}"
-                    f" {r['fallback'].get(language, 0):>6.3f} {r['crisis_recall'].get(language, 0):>6.3f}")
-        print(row + f" | {langid.get(language, 0):>17.3f}")
-    for n in names:
-        r = runs[n]
-        print(f"{n}: training {r['train_s']:.1f} s, parse in-process p50 {r['p50_ms']:.1f} ms, "
-              f"p95 {r['p95_ms']:.1f} ms, mean accuracy {statistics.mean(r['accuracy'].values()):.3f}")
-        print(f"{n}: most confused (gold → predicted, count): "
-              + ", ".join(f"{gold}→{predicted} {count}" for (gold, predicted), count in r["confused"]))
+        print(f"{language:8} | {summary['accuracy'][language]:>8.3f} {summary['weakest_fold'][language]:>12.3f} "
+              f"{summary['macro_f1'][language]:>8.3f} {summary['fallback'][language]:>8.3f} "
+              f"{summary['crisis_recall'][language]:>13.3f} | {langid.get(language, 0):>17.3f}")
+    print(f"hamroh: training {summary['train_s']:.1f} s per fold, parse in-process p50 {summary['p50_ms']:.1f} ms, "
+          f"p95 {summary['p95_ms']:.1f} ms, mean accuracy {statistics.mean(summary['accuracy'].values()):.3f}")
+    print("hamroh: most confused (gold → predicted, count): "
+          + ", ".join(f"{gold}→{predicted} {count}" for (gold, predicted), count in summary["confused"]))
+    sys.stdout.flush()
+
+
+def report_stock(ours: dict, stock: dict) -> None:
+    """Print Rasa's stock pipeline beside ours, both trained and tested on the first fold."""
+    print("Stock pipeline (rasa init default, DIET) beside ours on fold 1 (same training and test data):")
+    print(f"{'lang':8} | {'ours acc':>8} {'stock acc':>9} {'stock F1':>8} {'stock crisis':>12}")
+    for language in LANGUAGES:
+        print(f"{language:8} | {ours['accuracy'][language]:>8.3f} {stock['accuracy'][language]:>9.3f} "
+              f"{stock['macro_f1'][language]:>8.3f} {stock['crisis_recall'][language]:>12.3f}")
+    print(f"stock: training {stock['train_s']:.1f} s, parse in-process p50 {stock['p50_ms']:.1f} ms, "
+          f"p95 {stock['p95_ms']:.1f} ms")
     sys.stdout.flush()
 
 
