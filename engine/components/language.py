@@ -25,7 +25,7 @@ from bot.nlp.nludata import read_examples
 _MODEL_FILE = "langid.json"
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class LanguageDetector(GraphComponent):
     """Trains `bot.nlp.langid.LanguageIdentifier` on the per-language NLU files."""
 
@@ -75,6 +75,11 @@ class LanguageDetector(GraphComponent):
         with model_storage.read_from(resource) as directory:
             counts = json.loads((directory / _MODEL_FILE).read_text())
         return cls(config, model_storage, resource, LanguageIdentifier(counts))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Tag the training examples too: the featurizer after this uses their language."""
+        self.process(training_data.training_examples)
+        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

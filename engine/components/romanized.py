@@ -3,8 +3,10 @@
 Replaces the stock `CountVectorsFeaturizer`s. The tokens the tokenizer found are rewritten with
 `bot.nlp.romanize.romanize` before counting, so "не могу спать", "ne mogu spat" and "не могу
 спат" share their features; with seven languages in three scripts that pools the training data
-the classifier gets for each way of writing. Only sentence features are produced: the intent
-classifier uses nothing else, and the entity extractor has its own features.
+the classifier gets for each way of writing. With `language_weight` > 0 the counts are also
+copied into a block of the language the `LanguageDetector` (earlier in the pipeline) found, so
+a word can weigh differently in Russian and in Kazakh. Only sentence features are produced: the
+intent classifier uses nothing else, and the entity extractor has its own features.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy
 import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -24,6 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import CountVectorizer
 
+from bot.nlp.languages import LANGUAGES
 from bot.nlp.romanize import romanize
 
 _VOCABULARY_FILE = "vocabularies.json"
@@ -39,7 +43,7 @@ class RomanizedCountVectors(SparseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**SparseFeaturizer.get_default_config(), "min_ngram": 2, "max_ngram": 5}
+        return {**SparseFeaturizer.get_default_config(), "min_ngram": 2, "max_ngram": 5, "language_weight": 0.0}
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
@@ -116,9 +120,35 @@ class RomanizedCountVectors(SparseFeaturizer, GraphComponent):
             return messages
         texts = [_romanized(message) for message in with_text]
         counts = scipy.sparse.hstack([v.transform(texts) for v in self.vectorizers]).tocsr()
+        if self._config["language_weight"]:
+            counts = self._with_language_copies(counts, [_language(message) for message in with_text])
         for row, message in enumerate(with_text):
             self.add_features_to_message(None, counts[row].tocoo(), TEXT, message)
         return messages
+
+    def _with_language_copies(self, counts: scipy.sparse.csr_matrix, languages: list[str | None]) -> Any:
+        """Append one copy of the counts per language, filled only in the message's own language's copy
+        (scaled by `language_weight`): the classifier can learn what a word means in one language
+        while the shared counts carry what it means in all of them."""
+        rows, width = counts.shape
+        entries = counts.tocoo()
+        block = numpy.array([LANGUAGES.index(tag) + 1 if tag in LANGUAGES else 0 for tag in languages])
+        own = block[entries.row] > 0
+        copies = scipy.sparse.coo_matrix(
+            (
+                entries.data[own] * self._config["language_weight"],
+                (entries.row[own], entries.col[own] + width * block[entries.row[own]]),
+            ),
+            shape=(rows, width * (1 + len(LANGUAGES))),
+        )
+        shared = scipy.sparse.csr_matrix((counts.data, counts.indices, counts.indptr), shape=copies.shape)
+        return (shared + copies).tocsr()
+
+
+def _language(message: Message) -> str | None:
+    """The language the `LanguageDetector` (earlier in the pipeline) found, if any."""
+    detected = message.get("language")
+    return detected.get("name") if isinstance(detected, dict) else None
 
 
 def _romanized(message: Message) -> str:
