@@ -308,7 +308,8 @@ def main() -> None:
     summary = summarise(ours)
     if args.errors:
         write_errors(summary["errors"], args.errors)
-    report(summary, {language: sum(h) / len(h) for language, h in langid.items()}, args)
+    langid_accuracy = {language: sum(h) / len(h) for language, h in langid.items()}
+    report(summary, langid_accuracy, sum(map(len, crisis.values())), args)
     if stock is not None:
         report_stock(summarise(ours[:1]), summarise([stock]))
     if args.skip_http:
@@ -331,11 +332,10 @@ def fold_config(config: Path, data_dir: Path, directory: Path) -> Path:
     return path
 
 
-def report(summary: dict, langid: dict[str, float], args: argparse.Namespace) -> None:
+def report(summary: dict, langid: dict[str, float], crisis_phrasings: int, args: argparse.Namespace) -> None:
     """Print our pipeline's table (pooled over the folds) and its timings."""
-    tested = sum(len(texts) for texts in heldout("crisis").values())
     print(f"NLU benchmark, our pipeline: {summary['folds']} of {args.folds} folds (seed {args.seed}), "
-          f"{summary['tested']} held-out messages; crisis held-out phrasings: {tested}")
+          f"{summary['tested']} held-out messages; crisis held-out phrasings: {crisis_phrasings}")
     header = (f"{'lang':8} | {'accuracy':>8} {'weakest fold':>12} {'macro-F1':>8} {'fallback':>8} "
               f"{'crisis recall':>13} | {'lang-ID(3+ words)':>17}")
     print(header)

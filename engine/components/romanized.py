@@ -126,7 +126,9 @@ class RomanizedCountVectors(SparseFeaturizer, GraphComponent):
             self.add_features_to_message(None, counts[row].tocoo(), TEXT, message)
         return messages
 
-    def _with_language_copies(self, counts: scipy.sparse.csr_matrix, languages: list[str | None]) -> Any:
+    def _with_language_copies(
+        self, counts: scipy.sparse.csr_matrix, languages: list[str | None]
+    ) -> scipy.sparse.csr_matrix:
         """Append one copy of the counts per language, filled only in the message's own language's copy
         (scaled by `language_weight`): the classifier can learn what a word means in one language
         while the shared counts carry what it means in all of them."""
