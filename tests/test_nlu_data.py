@@ -1,4 +1,4 @@
-"""The training data: seven files, the 19 intents, enough distinct examples, valid entities."""
+"""The training data: seven files, the 21 intents, enough distinct examples, valid entities."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ INTENTS = {
     "greet", "goodbye", "affirm", "deny", "thanks", "help", "change_language", "ask_appointments",
     "confirm_appointment", "cancel_appointment", "reschedule_appointment", "ask_courses",
     "register_course_interest", "request_psych_support", "crisis", "check_document_status",
-    "talk_to_human", "opt_out", "out_of_scope",
+    "talk_to_human", "opt_out", "opt_in", "distress", "out_of_scope",
 }
 ENTITY = re.compile(r"\[[^\]]+\](?:\(([^):]+)[^)]*\)|\{\"entity\": *\"([^\"]+)\"[^}]*\})")
 

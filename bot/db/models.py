@@ -192,6 +192,8 @@ class Referral(Base):
     mode: Mapped[str] = mapped_column(String(20), default="any")
     language: Mapped[str] = mapped_column(String(8))
     crisis: Mapped[bool] = mapped_column(default=False)
+    #: The Telegram account or phone the request came from (to reach an unlinked person).
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identities.id"), index=True)
     status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.NEW)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -219,6 +221,12 @@ class Handoff(Base):
     conversation_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(50))
     priority: Mapped[str] = mapped_column(String(20), default="normal")
+    #: How to reach the person: the Telegram account or phone the request came from.
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    #: The conversation's language and what the person wrote (personal data: shown only to
+    #: authorised caseworkers, removed by retention and erasure).
+    language: Mapped[str | None] = mapped_column(String(8))
+    message: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[HandoffStatus] = mapped_column(_enum(HandoffStatus), default=HandoffStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -246,6 +254,26 @@ class ChannelIdentity(Base):
     #: The buttons last offered by SMS, so that "1" means the first of them.
     last_menu: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(8))
+    #: A language the record sets (a link, a caseworker's change): passed to the engine with
+    #: the next message as the person's explicit choice, then cleared.
+    language_override: Mapped[str | None] = mapped_column(String(8))
+    #: The question the app itself asked and waits for ("second_factor"), and since when.
+    awaiting: Mapped[str | None] = mapped_column(String(32))
+    awaiting_since: Mapped[datetime | None]
+
+
+class LinkAttempt(Base):
+    """A link code tried (right or wrong), counted per account, per phone prefix and in total."""
+
+    __tablename__ = "link_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    #: The first digits of a phone number (country and operator), empty on Telegram.
+    prefix: Mapped[str] = mapped_column(String(8), default="", index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)
 
 
 class LinkCode(Base):
