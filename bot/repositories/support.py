@@ -23,10 +23,22 @@ def create_referral(session: Session, conversation_id: str, person_id: int | Non
 
 
 def create_handoff(
-    session: Session, conversation_id: str, person_id: int | None, reason: str, priority: str = "normal"
+    session: Session,
+    conversation_id: str,
+    person_id: int | None,
+    reason: str,
+    priority: str = "normal",
+    *,
+    identity_id: int | None = None,
+    language: str | None = None,
+    message: str = "",
 ) -> Handoff:
-    """Ask a caseworker to contact the person; crisis handoffs are urgent."""
-    handoff = Handoff(conversation_id=conversation_id, person_id=person_id, reason=reason, priority=priority)
+    """Ask a caseworker to contact the person; crisis handoffs are urgent.
+
+    `identity_id` is the Telegram account or phone to answer on, `message` what the person wrote.
+    """
+    handoff = Handoff(conversation_id=conversation_id, person_id=person_id, reason=reason, priority=priority,
+                      identity_id=identity_id, language=language, message=message)
     session.add(handoff)
     session.flush()
     audit.record(session, "system", "handoff_created", "handoff", handoff.id, person_id, priority=priority)
