@@ -7,6 +7,8 @@ from pathlib import Path
 
 from bot.db.session import Database
 from bot.flows.library import FlowLibrary
+from bot.nlp.langid import LanguageIdentifier
+from bot.nlp.nludata import read_examples
 from bot.nlp.vocabulary import Vocabulary
 from bot.responses.catalog import Catalog
 from bot.settings import REPO_ROOT, get_settings
@@ -33,6 +35,13 @@ def catalog() -> Catalog:
 def vocabulary() -> Vocabulary:
     """Trades, cities and document types in every language's spelling."""
     return Vocabulary.from_nlu_data(REPO_ROOT / "nlu_data")
+
+
+@lru_cache(maxsize=1)
+def language_identifier() -> LanguageIdentifier:
+    """The engine's language identifier, trained on the same NLU data (about two seconds), for the
+    replies the app gives itself before the engine is asked (a crisis, an opt-out)."""
+    return LanguageIdentifier.train((e.language, e.text) for e in read_examples(REPO_ROOT / "nlu_data"))
 
 
 @lru_cache(maxsize=1)

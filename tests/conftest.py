@@ -15,6 +15,8 @@ from bot.fakes.serving import ServerThread, free_port
 from bot.settings import Settings
 from bot.web.app import create_app
 
+from .channel_harness import harness  # noqa: F401 (a fixture for the channel tests)
+
 
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:

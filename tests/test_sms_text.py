@@ -1,6 +1,6 @@
 import pytest
 
-from bot.channels.keywords import keyword_of
+from bot.channels.keywords import asks_opt_in, keyword_of
 from bot.channels.sms_text import MAX_BODY, is_gsm7, segments, sms_safe, split_body
 
 
@@ -39,14 +39,34 @@ def test_split_body_at_lines_and_never_over_the_limit() -> None:
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    "text, language, expected",
     [
-        ("STOP", ("opt_out", None)), ("стоп", ("opt_out", "ru")), ("TO'XTAT", ("opt_out", "uz")),
-        ("toʻxtat", ("opt_out", "uz")), ("TOXTAT", ("opt_out", "uz")), ("ТЎХТАТ", ("opt_out", "uz-Cyrl")),
-        ("ТОҚТАТ", ("opt_out", "kk")), ("ТОКТОТ", ("opt_out", "ky")), ("БАС", ("opt_out", "tg")),
-        ("Unsubscribe.", ("opt_out", "en")), ("START", ("opt_in", None)), ("старт", ("opt_in", None)),
-        ("stop sending the course info", None), ("Salom", None), ("", None),
+        # carrier words act in any conversation, even before its language is known
+        ("STOP", None, ("opt_out", None)), ("стоп", "kk", ("opt_out", None)), ("START", "uz", ("opt_in", None)),
+        ("старт", None, ("opt_in", None)), ("Unsubscribe.", "ru", ("opt_out", None)),
+        # a language's own words, read in that language
+        ("TO'XTAT", "uz", ("opt_out", "uz")), ("toʻxtat", None, ("opt_out", "uz")), ("TOXTAT", "uz", ("opt_out", "uz")),
+        ("ТЎХТАТ", "uz-Cyrl", ("opt_out", "uz-Cyrl")), ("ТОҚТАТ", "kk", ("opt_out", "kk")),
+        ("ТОКТОТ", "ky", ("opt_out", "ky")), ("бас кунед", "tg", ("opt_out", "tg")),
+        ("баста", "kk", ("opt_in", "kk")),
+        # "баста" is Russian for "enough": never a START in a Russian conversation
+        ("баста", "ru", None), ("baста", "ru", None),
+        # "хватит" (enough) and "бас" (enough) are no carrier words: the engine asks what is meant
+        ("хватит", "ru", None), ("бас", "tg", None), ("bas", "uz", None),
+        ("stop sending the course info", "en", None), ("Salom", "uz", None), ("", None, None),
     ],
 )
-def test_keywords(text: str, expected: tuple[str, str | None] | None) -> None:
-    assert keyword_of(text) == expected
+def test_keywords(text: str, language: str | None, expected: tuple[str, str | None] | None) -> None:
+    found = keyword_of(text, language)
+    assert (None if found is None else (found.kind, found.language)) == expected
+
+
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [("START please", "en", True), ("please start again", None, True), ("boshla iltimos", "uz", True),
+     ("баста, жіберіңіз", "kk", True), ("баста", "ru", False),
+     ("I want to start a welding course in Tashkent next month please", "en", False),
+     ("stop", None, False), ("хочу снова получать сообщения", "ru", False)],
+)
+def test_opt_in_inside_a_short_sentence(text: str, language: str | None, expected: bool) -> None:
+    assert asks_opt_in(text, language) is expected

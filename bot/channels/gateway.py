@@ -38,6 +38,8 @@ class Inbound:
     provider_id: str
     kind: str
     text: str = ""
+    #: The language the person's app reports (Telegram's language_code), if one of ours.
+    language: str | None = None
 
 
 class Delivery(enum.Enum):
@@ -90,7 +92,8 @@ class Gateway:
         try:
             with self.database.transaction() as session:
                 session.add(InboundMessage(channel=inbound.channel, provider_id=inbound.provider_id,
-                                           address=inbound.address, kind=inbound.kind, text=inbound.text))
+                                           address=inbound.address, kind=inbound.kind, text=inbound.text,
+                                           language=inbound.language))
         except IntegrityError:
             return False
         return True

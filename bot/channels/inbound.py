@@ -3,12 +3,20 @@
 Each step looks at the message (and what is known about who sent it) and either answers it,
 which ends the chain, or passes it on, possibly changed. The order is the safety design:
 
-1. `unsupported`: voice, photos, stickers get a polite "text only" (nothing else to read).
-2. `keywords`: the channel keywords STOP / START and their equivalents act at once.
-3. `opted_out`: after STOP nothing is answered until START.
-4. `link_code`: `/start CODE` or `LINK CODE` links the account (never reaches the engine).
-5. `numbered_option`: "1" by SMS becomes the payload of the last menu's first button.
-6. `engine`: everything else is understood and answered by the engine.
+1. `crisis`: the crisis lexicon, before anything else, in every state (opted out, mid-question,
+   locked, unlinked): the crisis contacts, an urgent handoff with a way to reach the person,
+   and whatever was going on is ended. Such a message never counts as an answer or attempt.
+2. `unsupported`: voice, photos, stickers get a polite "text only" (nothing else to read).
+3. `keywords`: the channel keywords STOP / START and their equivalents act at once, read in
+   the conversation's language.
+4. `opted_out`: after an opt-out nothing is answered but a crisis or a request to opt back in.
+5. `link_code`: `/start CODE` or `LINK CODE` links the account (never reaches the engine).
+6. `second_factor`: the answer to the app's date-of-birth question (never reaches the engine);
+   anything that is not shaped like a date closes the question and goes on.
+7. `numbered_option`: "1" by SMS becomes the payload of the last menu's first button.
+8. `first_contact`: a new person whose language nobody knows yet and who said nothing to
+   read (Telegram's /start) is asked to choose a language.
+9. `engine`: everything else is understood and answered by the engine.
 
 The chain returns the messages to send; the gateway sends them and records the outcome.
 """
@@ -16,20 +24,31 @@ The chain returns the messages to send; the gateway sends them and records the o
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.keywords import keyword_of
-from bot.channels.linking import link_code_in, redeem
+from bot import runtime
+from bot.channels.keywords import OPT_OUT, asks_opt_in, keyword_of
+from bot.channels.linking import check_second_factor, link_code_in, looks_like_a_date, redeem
 from bot.channels.options import chosen_payload
-from bot.db.models import ChannelIdentity, InboundMessage, Person, utcnow
+from bot.db.models import InboundMessage, utcnow
 from bot.db.session import Database
-from bot.engine.client import EngineClient
+from bot.engine.client import EngineClient, EngineError
+from bot.nlp.langid import LanguageIdentifier
+from bot.nlp.languages import LANGUAGES
 from bot.nlp.normalize import normalize_text
-from bot.repositories import identities
+from bot.repositories import identities, support
 from bot.responses.catalog import Catalog
+from bot.safety.contacts import CrisisContacts
+from bot.safety.crisis import CrisisLexicon
 from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+#: An opted-out person's free text resumes messages only when the engine is this sure it asks to.
+OPT_IN_CONFIDENCE = 0.6
+GREETING = "/greet"  # what Telegram's /start becomes (bot/channels/telegram.py)
 
 
 @dataclass(frozen=True)
@@ -41,12 +60,30 @@ class Outgoing:
 
 
 @dataclass
+class Who:
+    """What the chain knows about the sender when the message arrives."""
+
+    identity_id: int
+    channel: str
+    address: str
+    conversation_id: str
+    person_id: int | None
+    country: str | None
+    #: The person's language, or the language this account last used; None for a new person.
+    language: str | None
+    #: A language the record set (a link, a caseworker's change), passed to the engine as a choice.
+    language_override: str | None
+    opted_out: bool
+    awaiting: str | None
+    last_menu: list[str]
+
+
+@dataclass
 class Turn:
     """One inbound message on its way through the chain."""
 
     message: InboundMessage
-    identity: ChannelIdentity
-    language: str
+    who: Who
     text: str
     replies: list[Outgoing] = field(default_factory=list)
 
@@ -62,88 +99,150 @@ Step = Callable[[Turn], Awaitable[bool]]
 class InboundChain:
     """The steps every inbound message goes through, in order (see the module docstring)."""
 
-    def __init__(self, database: Database, engine: EngineClient, catalog: Catalog, settings: Settings) -> None:
+    def __init__(
+        self,
+        database: Database,
+        engine: EngineClient,
+        catalog: Catalog,
+        settings: Settings,
+        lexicon: CrisisLexicon | None = None,
+        contacts: CrisisContacts | None = None,
+        identifier: Callable[[], LanguageIdentifier] | None = None,
+    ) -> None:
         self.database = database
         self.engine = engine
         self.catalog = catalog
         self.settings = settings
+        self.lexicon = lexicon or CrisisLexicon.load()
+        self.contacts = contacts or CrisisContacts.load(settings.crisis_contacts_file)
+        self.identifier = identifier or runtime.language_identifier
         self.steps: list[tuple[str, Step]] = [
+            ("crisis", self.crisis),
             ("unsupported", self.unsupported),
             ("keywords", self.keywords),
             ("opted_out", self.opted_out),
             ("link_code", self.link_code),
+            ("second_factor", self.second_factor),
             ("numbered_option", self.numbered_option),
+            ("first_contact", self.first_contact),
             ("engine", self.ask_engine),
         ]
 
     async def handle(self, message: InboundMessage) -> list[Outgoing]:
         """Run the chain for one message; return what to send."""
-        identity, language = await asyncio.to_thread(self._identity, message.channel, message.address)
-        turn = Turn(message, identity, language, normalize_text(message.text))
+        who = await asyncio.to_thread(self._who, message)
+        turn = Turn(message, who, normalize_text(message.text))
         for _, step in self.steps:
             if await step(turn):
                 break
         return turn.replies
 
-    # --- state ---
+    # --- state (each a short transaction of its own) ---
 
-    def _identity(self, channel: str, address: str) -> tuple[ChannelIdentity, str]:
+    def _who(self, message: InboundMessage) -> Who:
         with self.database.transaction() as session:
-            identity = identities.identity_for(session, channel, address)
-            person = session.get(Person, identity.person_id) if identity.person_id else None
-            language = (person.language if person else None) or identity.language or self.settings.default_language
-            return identity, language
+            identity = identities.identity_for(session, message.channel, message.address)
+            if identity.language is None and message.language in LANGUAGES:
+                identity.language = message.language  # what Telegram says the person's app uses
+            person = identities.person_of(session, identity)
+            return Who(
+                identity.id, identity.channel, identity.address, identity.conversation_id,
+                identity.person_id, person.country if person else None,
+                (person.language if person else None) or identity.language, identity.language_override,
+                identity.opted_out, identities.awaited(identity, utcnow()), list(identity.last_menu or []),
+            )
+
+    def _forget_question(self, identity_id: int) -> None:
+        with self.database.transaction() as session:
+            identities.forget_question(identities.identity_by_id(session, identity_id))
 
     def _set_opt_out(self, identity_id: int, opted_out: bool, language: str | None) -> None:
         with self.database.transaction() as session:
-            identity = session.get(ChannelIdentity, identity_id)
-            assert identity is not None
+            identity = identities.identity_by_id(session, identity_id)
             identities.set_opted_out(session, identity, opted_out)
-            if language:
+            if language and identity.person_id is None:
                 identity.language = language
 
-    def _remember(self, identity_id: int, menu: list[str] | None, language: str | None) -> None:
+    def _file_crisis(self, who: Who, language: str, text: str) -> None:
         with self.database.transaction() as session:
-            identity = session.get(ChannelIdentity, identity_id)
-            assert identity is not None
-            if menu is not None:
-                identity.last_menu = menu
-            if language:
-                identity.language = language
+            identity = identities.identity_by_id(session, who.identity_id)
+            identities.forget_question(identity)
+            identity.last_menu = []
+            support.create_handoff(session, who.conversation_id, who.person_id, "crisis", priority="urgent",
+                                   identity_id=who.identity_id, language=language, message=text)
+            support.create_referral(session, who.conversation_id, who.person_id, concern="crisis", urgency="now",
+                                    language=language, crisis=True, identity_id=who.identity_id)
 
-    def _say(self, turn: Turn, name: str, language: str | None = None) -> None:
-        reply = self.catalog.render(name, language or turn.language, turn.identity.channel)
+    def _detect(self, text: str) -> str:
+        """The language a message is written in, for a person whose language is not known yet."""
+        return self.identifier().detect(text, fallback=self.settings.default_language).language
+
+    def _say(self, turn: Turn, name: str, language: str | None = None, **values: str) -> None:
+        reply = self.catalog.render(name, language or turn.who.language, turn.who.channel, values)
         turn.replies.append(Outgoing(reply.text, reply.buttons))
 
     # --- the steps ---
+
+    async def crisis(self, turn: Turn) -> bool:
+        """The crisis lexicon matched: contacts and an urgent handoff now, whatever else was going on."""
+        found = self.lexicon.match(turn.text) if turn.is_text and not turn.text.startswith("/") else None
+        if found is None:
+            return False
+        who = turn.who
+        language = who.language if who.language else await asyncio.to_thread(self._detect, turn.text)
+        await asyncio.to_thread(self._file_crisis, who, language, turn.text)
+        values = {"opens": self.settings.office_opens, "closes": self.settings.office_closes,
+                  "contacts": self.contacts.lines_for(language, who.country)}
+        self._say(turn, "utter_crisis", language, **values)
+        try:  # end whatever the engine was doing (a pending question, the triage); the reply is out already
+            await self.engine.send(who.conversation_id, "/crisis", {**self._metadata(who), "crisis_handled": True})
+        except EngineError as error:
+            logger.warning("crisis handled; the engine could not be told: %s", error)
+        return True
 
     async def unsupported(self, turn: Turn) -> bool:
         """Voice, photos, stickers, contacts: ask for text (unless the person opted out)."""
         if turn.message.kind != "unsupported":
             return False
-        if not turn.identity.opted_out:
+        if not turn.who.opted_out:
             self._say(turn, "utter_text_only")
         return True
 
     async def keywords(self, turn: Turn) -> bool:
         """STOP and its equivalents stop everything at once, with one confirmation; START resumes."""
-        found = keyword_of(turn.text) if turn.is_text else None
+        found = keyword_of(turn.text, turn.who.language) if turn.is_text else None
+        if found is None and turn.who.opted_out and turn.is_text and asks_opt_in(turn.text, turn.who.language):
+            found = keyword_of("start", None)
         if found is None:
             return False
-        keyword, language = found
-        if keyword == "opt_out":
-            if not turn.identity.opted_out:
-                await asyncio.to_thread(self._set_opt_out, turn.identity.id, True, language)
+        if found.kind == OPT_OUT:
+            if not turn.who.opted_out:
+                language = found.language or turn.who.language or await asyncio.to_thread(self._detect, turn.text)
+                await asyncio.to_thread(self._set_opt_out, turn.who.identity_id, True, found.language)
                 self._say(turn, "utter_opt_out", language)
             return True
-        await asyncio.to_thread(self._set_opt_out, turn.identity.id, False, None)
-        turn.identity.opted_out = False
-        turn.text = "/greet"
+        await asyncio.to_thread(self._set_opt_out, turn.who.identity_id, False, found.language)
+        turn.who.opted_out = False
+        turn.text = "/opt_in"
         return False
 
     async def opted_out(self, turn: Turn) -> bool:
-        """Nothing of any kind is answered until the person opts back in."""
-        return turn.identity.opted_out
+        """Nothing is answered after an opt-out, unless the person clearly asks to resume messages."""
+        if not turn.who.opted_out:
+            return False
+        if not turn.is_text or not turn.text or turn.text.startswith("/"):
+            return True
+        try:
+            parsed = await self.engine.parse(turn.text)
+        except EngineError:
+            return True  # no answer is owed to an opted-out person: silence, as asked
+        intent = parsed.get("intent") or {}
+        if intent.get("name") != "opt_in" or float(intent.get("confidence") or 0) < OPT_IN_CONFIDENCE:
+            return True
+        await asyncio.to_thread(self._set_opt_out, turn.who.identity_id, False, None)
+        turn.who.opted_out = False
+        turn.text = "/opt_in"
+        return False
 
     async def link_code(self, turn: Turn) -> bool:
         """A caseworker's one-time code links this account or phone to the person's record."""
@@ -151,33 +250,84 @@ class InboundChain:
         if code is None:
             return False
         key = self.settings.hashing_key()
-        identity = turn.identity
+        who = turn.who
         name, person_language = await asyncio.to_thread(
-            redeem, self.database, key, identity.channel, identity.address, code, utcnow())
+            redeem, self.database, key, who.channel, who.address, code, utcnow())
         self._say(turn, name, person_language)
         return True
 
+    async def second_factor(self, turn: Turn) -> bool:
+        """The answer to "your date of birth?"; anything else closes the question and goes on."""
+        if turn.who.awaiting != "second_factor" or not turn.is_text:
+            return False
+        if not looks_like_a_date(turn.text):
+            await asyncio.to_thread(self._forget_question, turn.who.identity_id)
+            return False
+        key = self.settings.hashing_key()
+        result = await asyncio.to_thread(
+            check_second_factor, self.database, key, turn.who.identity_id, turn.text, utcnow())
+        if result == "wrong":
+            self._say(turn, "utter_second_factor_wrong")
+            return True
+        if result == "locked":
+            self._say(turn, "utter_verification_locked")
+            return True
+        turn.text = "/check_document_status"
+        return False
+
     async def numbered_option(self, turn: Turn) -> bool:
         """By SMS "1" means the first button of the last menu."""
-        if turn.is_text and turn.identity.last_menu:
-            buttons = [{"payload": payload} for payload in turn.identity.last_menu]
+        if turn.is_text and turn.who.last_menu:
+            buttons = [{"payload": payload} for payload in turn.who.last_menu]
             turn.text = chosen_payload(turn.text, buttons) or turn.text
         return not turn.text
 
+    async def first_contact(self, turn: Turn) -> bool:
+        """A new person whose language is unknown opened the chat (/start): ask for the language."""
+        if turn.who.language is not None or turn.who.person_id is not None or turn.text != GREETING:
+            return False
+        texts = dict.fromkeys(self.catalog.render("utter_choose_language", tag).text for tag in LANGUAGES)
+        menu = self.catalog.render("utter_choose_language", None, turn.who.channel)
+        turn.replies.append(Outgoing("\n".join(texts), menu.buttons))
+        await asyncio.to_thread(self._remember, turn.who.identity_id, menu.buttons, None, None)
+        return True
+
+    def _metadata(self, who: Who) -> dict[str, Any]:
+        return {"channel": who.channel, "language_hint": who.language}
+
+    def _remember(
+        self, identity_id: int, buttons: list[dict[str, Any]], language: str | None, awaiting: str | None
+    ) -> None:
+        """After a reply: its menu is the one numbers answer (none if it had no buttons), and the
+        language and the app's open question are kept; the record's language has been passed on."""
+        with self.database.transaction() as session:
+            identity = identities.identity_by_id(session, identity_id)
+            identity.last_menu = [str(button["payload"]) for button in buttons]
+            identity.language_override = None
+            if language:
+                identity.language = language
+            if awaiting:
+                identities.ask(identity, awaiting, utcnow())
+
     async def ask_engine(self, turn: Turn) -> bool:
         """The engine understands the message and answers in the conversation's language."""
-        identity = turn.identity
-        metadata = {"channel": identity.channel, "language_hint": turn.language}
-        replies = await self.engine.send(identity.conversation_id, turn.text, metadata)
-        menu: list[str] | None = None
+        who = turn.who
+        metadata = self._metadata(who)
+        if who.language_override:
+            metadata["language_explicit"] = who.language_override
+        replies = await self.engine.send(who.conversation_id, turn.text, metadata)
+        buttons: list[dict[str, Any]] = []
         spoken: str | None = None
+        awaiting: str | None = None
         for reply in replies:
-            if "custom" in reply:  # the conversation's language, from the reply catalog
-                spoken = (reply["custom"] or {}).get("language") or spoken
+            if "custom" in reply:  # notes for the app: the conversation's language, the app's question
+                custom = reply["custom"] or {}
+                spoken = custom.get("language") or spoken
+                awaiting = custom.get("awaiting") or awaiting
                 continue
             buttons = reply.get("buttons") or []
-            if buttons:
-                menu = [str(button["payload"]) for button in buttons]
             turn.replies.append(Outgoing(reply.get("text") or "", buttons))
-        await asyncio.to_thread(self._remember, identity.id, menu, spoken)
+        if not turn.replies:
+            raise EngineError("the engine gave no answer")
+        await asyncio.to_thread(self._remember, who.identity_id, buttons, spoken, awaiting)
         return True

@@ -25,6 +25,7 @@ from bot.channels.rate_limit import RateLimiter, sending
 from bot.channels.sms_text import split_body
 from bot.db.models import ButtonPayload, ChannelIdentity
 from bot.db.session import Database
+from bot.nlp.languages import LANGUAGES
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 4096
@@ -57,12 +58,19 @@ def inbound_of(update: Update, payload_of: Any) -> Inbound | None:
     if message is None or message.from_user is None:
         return None
     address = str(message.from_user.id)
+    language = language_of(message.from_user.language_code)
     if message.text is None:
-        return Inbound("telegram", address, f"u{update.update_id}", "unsupported")
+        return Inbound("telegram", address, f"u{update.update_id}", "unsupported", language=language)
     text = message.text.strip()
     if text.startswith("/start ") and len(text.split()) == 2:
-        return Inbound("telegram", address, f"u{update.update_id}", "text", text)  # a link code
-    return Inbound("telegram", address, f"u{update.update_id}", "text", COMMANDS.get(text, text))
+        return Inbound("telegram", address, f"u{update.update_id}", "text", text, language)  # a link code
+    return Inbound("telegram", address, f"u{update.update_id}", "text", COMMANDS.get(text, text), language)
+
+
+def language_of(code: str | None) -> str | None:
+    """One of our language tags for Telegram's `language_code` ("ru", "kk-KZ"), else None."""
+    primary = (code or "").split("-")[0].lower()
+    return primary if primary in LANGUAGES and primary != "uz-Cyrl" else None
 
 
 class TelegramSender:

@@ -318,6 +318,8 @@ class InboundMessage(Base):
     address: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))  # text, button, unsupported
     text: Mapped[str] = mapped_column(Text, default="")
+    #: The language the person's app reports (Telegram's language_code), if one of ours.
+    language: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))

@@ -1,4 +1,4 @@
-"""A fake engine: the REST channel and trigger_intent; records calls; replies as told, or is down (503)."""
+"""A fake engine: the REST channel, trigger_intent and parse; records calls; replies as told, or is down (503)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ class FakeEngine:
         self.down = False
         self.triggered: list[tuple[str, dict[str, Any]]] = []
         self.trigger_buttons: list[dict[str, str]] = []
+        self.parsed: list[str] = []
+        self.intent = {"name": "greet", "confidence": 0.9}  # what /model/parse answers
         self.app = Starlette(routes=[
             Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
+            Route("/model/parse", self.parse, methods=["POST"]),
             Route("/conversations/{conversation}/trigger_intent", self.trigger, methods=["POST"]),
         ])
 
@@ -43,3 +46,10 @@ class FakeEngine:
         text = f"{body['name']} {entities.get('outbox_id')} in {entities.get('language')}"
         message = {"recipient_id": conversation, "text": text, "buttons": self.trigger_buttons}
         return JSONResponse({"tracker": {"sender_id": conversation}, "messages": [message]})
+
+    async def parse(self, request: Request) -> JSONResponse:
+        if self.down:
+            return JSONResponse({"error": "down"}, status_code=503)
+        text = (await request.json())["text"]
+        self.parsed.append(text)
+        return JSONResponse({"text": text, "intent": self.intent, "entities": []})

@@ -8,16 +8,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import ChannelIdentity, LinkCode, Person
+from bot.db.models import ChannelIdentity, LinkAttempt, LinkCode, Person
 from bot.repositories import audit
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(hours=1)
 VERIFICATION_LIFETIME = timedelta(minutes=30)
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+#: How long a question the app asked (the date of birth) waits for its answer.
+QUESTION_LIFETIME = timedelta(minutes=10)
+#: Wrong link codes allowed per hour from one phone prefix (country and operator), and in total.
+LINK_FAILURES_PER_PREFIX = 20
+LINK_FAILURES_IN_TOTAL = 100
+LINK_WINDOW = timedelta(hours=1)
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no O, I
+CODE_DIGITS = "23456789"  # no 0, 1
+CODE_LENGTH = 8
 
 
 def keyed_hash(key: bytes, value: str) -> str:
@@ -47,9 +55,22 @@ def identity_for(session: Session, channel: str, address: str) -> ChannelIdentit
     return identity
 
 
+def identity_by_id(session: Session, identity_id: int) -> ChannelIdentity:
+    """The identity with this id (it must exist)."""
+    identity = session.get(ChannelIdentity, identity_id)
+    if identity is None:
+        raise LookupError(f"no channel identity {identity_id}")
+    return identity
+
+
 def identity_by_conversation(session: Session, conversation_id: str) -> ChannelIdentity | None:
     """The identity behind an engine conversation id."""
     return session.scalar(select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id))
+
+
+def person_of(session: Session, identity: ChannelIdentity) -> Person | None:
+    """The person an identity is linked to, if any."""
+    return session.get(Person, identity.person_id) if identity.person_id else None
 
 
 def person_for_conversation(session: Session, conversation_id: str) -> Person | None:
@@ -58,9 +79,18 @@ def person_for_conversation(session: Session, conversation_id: str) -> Person | 
     return session.get(Person, identity.person_id) if identity and identity.person_id else None
 
 
+def new_code() -> str:
+    """Eight letters and digits, at least three of them digits, so no ordinary word is ever a code."""
+    alphabet = CODE_LETTERS + CODE_DIGITS
+    while True:
+        code = "".join(secrets.choice(alphabet) for _ in range(CODE_LENGTH))
+        if sum(character in CODE_DIGITS for character in code) >= 3:
+            return code
+
+
 def issue_link_code(session: Session, key: bytes, person: Person, now: datetime, lifetime: timedelta) -> str:
     """Create a one-time code for `person`; only its hash is kept."""
-    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    code = new_code()
     session.add(LinkCode(person_id=person.id, code_hash=keyed_hash(key, code), expires_at=now + lifetime))
     audit.record(session, "caseworker", "link_code_issued", "person", person.id, person.id)
     return code
@@ -80,28 +110,85 @@ def _fail(identity: ChannelIdentity, now: datetime) -> None:
 
 @dataclass(frozen=True)
 class LinkResult:
-    """Outcome of redeeming a link code: "linked", "invalid" or "locked"."""
+    """Outcome of redeeming a link code: "linked", "invalid", "locked", "busy" (too many wrong codes
+    from everywhere: linking pauses for everyone) or "already_linked" (this account belongs to
+    someone else's record: a caseworker must unlink it first)."""
 
     outcome: str
     person: Person | None = None
 
 
+def phone_prefix(identity: ChannelIdentity) -> str:
+    """The country and operator digits of a phone (guesses from one operator are counted together)."""
+    return identity.address[:6] if identity.channel == "sms" else ""
+
+
+def link_limit_reached(session: Session, identity: ChannelIdentity, now: datetime) -> str | None:
+    """"prefix" or "total" when too many wrong codes came from this phone prefix or from everywhere."""
+    since = now - LINK_WINDOW
+    failed = select(func.count()).select_from(LinkAttempt).where(LinkAttempt.at > since,
+                                                                 LinkAttempt.succeeded.is_(False))
+    if (session.scalar(failed) or 0) >= LINK_FAILURES_IN_TOTAL:
+        return "total"
+    prefix = phone_prefix(identity)
+    if prefix and (session.scalar(failed.where(LinkAttempt.prefix == prefix)) or 0) >= LINK_FAILURES_PER_PREFIX:
+        return "prefix"
+    return None
+
+
+def _attempt(session: Session, identity: ChannelIdentity, now: datetime, succeeded: bool) -> None:
+    session.add(LinkAttempt(at=now, channel=identity.channel, identity_id=identity.id,
+                            prefix=phone_prefix(identity), succeeded=succeeded))
+
+
+def _address_on_other_record(session: Session, identity: ChannelIdentity, person_id: int) -> bool:
+    if identity.channel == "telegram" and identity.address.isdecimal():
+        taken = Person.telegram_user_id == int(identity.address)
+    elif identity.channel == "sms":
+        taken = Person.phone == identity.address
+    else:
+        return False
+    return session.scalar(select(Person.id).where(taken, Person.id != person_id)) is not None
+
+
 def redeem_link_code(
     session: Session, key: bytes, identity: ChannelIdentity, code: str, now: datetime
 ) -> LinkResult:
-    """Bind `identity` to the person the code was issued for, if the code is valid and unused."""
+    """Bind `identity` to the person the code was issued for, if the code is valid and unused.
+
+    A new account replaces the person's old one on the same channel: the caseworker issued the
+    code, and the old phone or Telegram account (lost, stolen) loses access.
+    """
     if is_locked(identity, now):
         return LinkResult("locked")
-    link = session.scalar(select(LinkCode).where(LinkCode.code_hash == keyed_hash(key, code)))
+    limit = link_limit_reached(session, identity, now)
+    if limit is not None:
+        return LinkResult("busy")
+    link = session.scalar(select(LinkCode).where(LinkCode.code_hash == keyed_hash(key, code.upper())))
     if link is None or link.used_at is not None or link.expires_at <= now:
         _fail(identity, now)
+        _attempt(session, identity, now, succeeded=False)
         audit.record(session, "system", "link_failed", "identity", identity.id, None, channel=identity.channel)
         return LinkResult("locked" if is_locked(identity, now) else "invalid")
+    if (identity.person_id is not None and identity.person_id != link.person_id) or _address_on_other_record(
+            session, identity, link.person_id):
+        audit.record(session, "system", "link_refused_already_linked", "identity", identity.id, identity.person_id,
+                     channel=identity.channel)
+        return LinkResult("already_linked")
     person = session.get(Person, link.person_id)
     assert person is not None
+    for old in session.scalars(select(ChannelIdentity).where(
+            ChannelIdentity.person_id == person.id, ChannelIdentity.channel == identity.channel,
+            ChannelIdentity.id != identity.id)):
+        old.person_id, old.verified_until = None, None
+        audit.record(session, "system", "identity_replaced", "identity", old.id, person.id, channel=old.channel)
+    session.flush()
     link.used_at = now
     identity.person_id = person.id
     identity.failed_attempts = 0
+    identity.language = person.language
+    identity.language_override = person.language
+    _attempt(session, identity, now, succeeded=True)
     if identity.channel == "telegram":
         person.telegram_user_id = int(identity.address)
     elif identity.channel == "sms":
@@ -152,3 +239,26 @@ def linked_identities(session: Session, person_id: int) -> list[ChannelIdentity]
     """The channels a person has connected with a link code, Telegram first."""
     query = select(ChannelIdentity).where(ChannelIdentity.person_id == person_id)
     return sorted(session.scalars(query), key=lambda identity: (identity.channel != "telegram", identity.id))
+
+
+def ask(identity: ChannelIdentity, question: str, now: datetime) -> None:
+    """Remember that the app asked `question` (e.g. "second_factor") on this channel."""
+    identity.awaiting, identity.awaiting_since = question, now
+
+
+def awaited(identity: ChannelIdentity, now: datetime) -> str | None:
+    """The question the app asked and still waits for (it expires after QUESTION_LIFETIME)."""
+    if identity.awaiting is None or identity.awaiting_since is None:
+        return None
+    return identity.awaiting if now - identity.awaiting_since < QUESTION_LIFETIME else None
+
+
+def forget_question(identity: ChannelIdentity) -> None:
+    """The conversation moved on: the app's question is no longer open."""
+    identity.awaiting, identity.awaiting_since = None, None
+
+
+def set_record_language(session: Session, person: Person) -> None:
+    """A caseworker changed the person's language: every linked channel switches with the next message."""
+    for identity in session.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == person.id)):
+        identity.language = identity.language_override = person.language

@@ -33,6 +33,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('language_override', sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column('awaiting', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('awaiting_since', bot.db.models.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
     op.create_table('link_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', bot.db.models.UTCDateTime(timezone=True), nullable=False),
@@ -51,6 +53,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('link_attempts')
+    with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
+        batch_op.drop_column('language')
     with op.batch_alter_table('channel_identities', schema=None) as batch_op:
         batch_op.drop_column('awaiting_since')
         batch_op.drop_column('awaiting')
