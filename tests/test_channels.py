@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.db.models import ChannelIdentity, InboundMessage, OutboundMessage
 from bot.fakes.serving import ServerThread
 from bot.fakes.telegram_api import FakeTelegram
+from bot.nlp.languages import LANGUAGES
 
 from .channel_harness import CATALOG, SECRET, TEXT_ONLY, Harness, message, sms
 
