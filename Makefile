@@ -7,7 +7,7 @@ PYTHON3 ?= python3
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test lint unit e2e train bench-nlu bench-gateway bench-dispatch clean
+.PHONY: setup demo test lint unit e2e train bench-nlu bench-gateway bench-dispatch bench-dialogue clean
 
 setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments (idempotent)
 
@@ -54,6 +54,9 @@ bench-gateway: setup ## webhook-to-reply latency against the engine's REST chann
 
 bench-dispatch: setup ## plan 100k reminders, dispatch 10k (with and without rate limits), SIGKILL crash test
 	$(APP_VENV)/bin/python benchmarks/dispatch.py
+
+bench-dialogue: setup ## every conversation test, per language and channel, and crisis false alarms on harmless messages (prints figures)
+	PYTHONPATH=. $(APP_VENV)/bin/python benchmarks/dialogue.py
 
 clean:
 	rm -rf .venvs engine/models engine/logs

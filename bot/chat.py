@@ -1,53 +1,63 @@
-"""`hamroh chat`: a terminal conversation with the real engine, line by line on stdin."""
+"""`hamroh chat`: a terminal conversation, line by line on stdin, through the same inbound chain
+as Telegram and SMS (crisis check, keywords, link codes, the second factor, then the engine)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
-from typing import Any, TextIO
+import uuid
+from typing import TextIO
 
-from bot.channels.linking import link_code_in
-from bot.channels.options import chosen_payload, numbered_options
-from bot.engine.client import EngineClient
-from bot.nlp.normalize import normalize_text
-from bot.responses.catalog import Catalog
-
-#: Redeems a link code; returns the reply's name and the linked person's language.
-LinkHandler = Callable[[str], tuple[str, str | None]]
+from bot.channels.inbound import InboundChain, Outgoing
+from bot.channels.options import numbered_options
+from bot.db.models import InboundMessage
+from bot.db.session import Database
+from bot.repositories import identities
 
 
-def render(replies: list[dict[str, Any]], channel: str) -> tuple[str, list[dict[str, Any]]]:
-    """Show replies as `channel` would; return the text and the buttons now on offer."""
+def render(replies: list[Outgoing], channel: str) -> str:
+    """Show replies as `channel` would: SMS numbered options, or buttons in brackets."""
     blocks: list[str] = []
-    buttons: list[dict[str, Any]] = []
     for reply in replies:
-        if reply.get("text"):
-            blocks.append(reply["text"])
-        if reply.get("buttons"):
-            buttons = reply["buttons"]
+        if reply.text:
+            blocks.append(reply.text)
+        if reply.buttons:
             if channel == "sms":
-                blocks.append(numbered_options(buttons))
+                blocks.append(numbered_options(reply.buttons))
             else:
-                blocks.append("  ".join(f"[{n}: {b['title']}]" for n, b in enumerate(buttons, 1)))
-    return "\n".join(blocks), buttons
+                blocks.append("  ".join(f"[{n}: {b['title']}]" for n, b in enumerate(reply.buttons, 1)))
+    return "\n".join(blocks)
+
+
+def start_in(database: Database, channel: str, address: str, language: str) -> None:
+    """`--lang`: the conversation starts in `language`, as if the person had chosen it."""
+    with database.transaction() as session:
+        identity = identities.identity_for(session, channel, address)
+        identity.language = identity.language_override = language
+
+
+def _record(database: Database, channel: str, address: str, text: str) -> InboundMessage:
+    """Keep the line as an inbound message, like a webhook does (it is handled at once)."""
+    with database.transaction() as session:
+        message = InboundMessage(channel=channel, provider_id=uuid.uuid4().hex, address=address, kind="text",
+                                 text=text, status="done")
+        session.add(message)
+        session.flush()
+        session.expunge(message)
+        return message
 
 
 async def chat(
-    client: EngineClient,
-    conversation_id: str,
+    chain: InboundChain,
     channel: str,
-    language: str | None,
-    link: LinkHandler,
-    catalog: Catalog,
+    address: str,
     lines: TextIO = sys.stdin,
     output: TextIO = sys.stdout,
 ) -> None:
     """Read messages from `lines` until end of input and print each reply.
 
-    `/start CODE` and `LINK CODE` are handled here, as the channel gateways do, before the engine.
+    On the terminal channel, buttons are answered by their number as by SMS.
     """
-    buttons: list[dict[str, Any]] = []
     interactive = lines.isatty()
     while True:
         if interactive:
@@ -56,20 +66,9 @@ async def chat(
         line = await asyncio.to_thread(lines.readline)
         if not line:
             break
-        text = normalize_text(line)
-        if not text:
+        if not line.strip():
             continue
-        code = link_code_in(text)
-        if code is not None:
-            reply_name, person_language = await asyncio.to_thread(link, code)
-            language = person_language or language
-            output.write(catalog.render(reply_name, language, channel).text + "\n\n")
-            output.flush()
-            continue
-        message = chosen_payload(text, buttons) or text
-        metadata = {"channel": channel, "language_hint": language}
-        replies = await client.send(conversation_id, message, metadata)
-        shown, offered = render(replies, channel)
-        buttons = offered or buttons
+        message = await asyncio.to_thread(_record, chain.database, channel, address, line)
+        shown = render(await chain.handle(message), channel)
         output.write(f"{shown}\n\n" if shown else "\n")
         output.flush()

@@ -58,23 +58,19 @@ async def _chat(args: argparse.Namespace) -> None:
         await chat_via_gateway(args.channel, args.user or default)
         return
     from bot import runtime
-    from bot.channels.linking import conversation_for, redeem
-    from bot.chat import chat
-    from bot.db.models import utcnow
+    from bot.channels.inbound import InboundChain
+    from bot.chat import chat, start_in
     from bot.engine.services import running_services
 
     settings = get_settings()
     database = runtime.database()
     address = args.user or uuid.uuid4().hex
-    conversation_id = conversation_for(database, args.channel, address)
-
-    def link(code: str) -> tuple[str, str | None]:
-        return redeem(database, settings.hashing_key(), args.channel, address, code, utcnow())
-
+    if args.lang:
+        start_in(database, args.channel, address, args.lang)
     async with running_services(settings, progress=_say) as client:
         if sys.stdin.isatty():
             _say("ready: write a message (Ctrl-D to quit)")
-        await chat(client, conversation_id, args.channel, args.lang, link, runtime.catalog())
+        await chat(InboundChain(database, client, runtime.catalog(), settings), args.channel, address)
 
 
 def _serve() -> None:

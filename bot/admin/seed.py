@@ -73,6 +73,7 @@ def seed(session: Session, settings: Settings, now: datetime) -> str:
     people.link_family(session, created[-1], created[0], "mother")
     demo = identities.identity_for(session, "terminal", DEMO_ADDRESS)
     demo.person_id = created[0].id
+    demo.language = demo.language_override = created[0].language  # as a link code would
 
     for index, person in enumerate(created[:6]):
         local_day = (now.astimezone(ZoneInfo(person.time_zone)) + timedelta(days=2 + index)).date()

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,9 +115,8 @@ class Fakes:
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
-    telegram, twilio = FakeTelegram(), FakeTwilio()
-    with ServerThread(telegram.app) as tg, ServerThread(twilio.app) as tw:
-        yield Fakes(telegram, twilio, tg.url, tw.url)
+    with fake_providers() as running:
+        yield running
 
 
 CHANNEL_ENV = {
@@ -125,11 +126,11 @@ CHANNEL_ENV = {
 }
 
 
-@pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory, fakes: Fakes) -> Iterator[Services]:
-    """The app server (with a fresh SQLite database holding the sample data, and both channels
-    pointed at the fakes) and the engine."""
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hamroh.db'}"
+@contextmanager
+def started_services(database_dir: Path, fakes: Fakes) -> Iterator[Services]:
+    """The app server (with a fresh SQLite database in `database_dir` holding the sample data, and
+    both channels pointed at the fakes) and the engine; the environment is restored afterwards."""
+    database_url = f"sqlite:///{database_dir / 'hamroh.db'}"
     app_port = free_port()
     env = {
         "HAMROH_DATABASE_URL": database_url, "HAMROH_SECRET_KEY": "e2e-test-key", **CHANNEL_ENV,
@@ -145,11 +146,28 @@ def services(tmp_path_factory: pytest.TempPathFactory, fakes: Fakes) -> Iterator
     assert seeded.returncode == 0, seeded.stderr
     running = Services(settings)
     running.start()
-    yield running
-    running.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    get_settings.cache_clear()
+    try:
+        yield running
+    finally:
+        running.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
+@contextmanager
+def fake_providers() -> Iterator[Fakes]:
+    """The fake Telegram and Twilio APIs on loopback ports."""
+    telegram, twilio = FakeTelegram(), FakeTwilio()
+    with ServerThread(telegram.app) as tg, ServerThread(twilio.app) as tw:
+        yield Fakes(telegram, twilio, tg.url, tw.url)
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory, fakes: Fakes) -> Iterator[Services]:
+    """The app server and the engine, shared by every end-to-end test."""
+    with started_services(tmp_path_factory.mktemp("db"), fakes) as running:
+        yield running
