@@ -61,3 +61,16 @@ def test_a_match_names_the_entry_not_the_message() -> None:
 def test_fold_pattern_keeps_escapes() -> None:
     assert fold_pattern(r"\W+Ә\S") == r"\W+а\S"
     assert fold_pattern(r"O'LDIR\b") == r"oldir\b"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_false_alarm_on_heldout_harmless_messages(language: str) -> None:
+    """Idioms, housing, course names, grief: alarming-looking words, no crisis (never trained on)."""
+    harmless = heldout(language, "harmless")
+    assert len(harmless) >= 40
+    assert [message for message in harmless if LEXICON.match(message) is not None] == []
+
+
+def test_distress_is_support_not_a_crisis_alarm() -> None:
+    distress = [e.text for e in EXAMPLES if e.intent == "distress"]
+    assert distress and [text for text in distress if LEXICON.match(text) is not None] == []
