@@ -62,9 +62,19 @@ def test_keywords(text: str, language: str | None, expected: tuple[str, str | No
 
 
 @pytest.mark.parametrize(
+    "text, channel, opted_out, expected",
+    [("CANCEL", "sms", False, "opt_out"), ("cancel", "telegram", False, None),  # Twilio blocks on it by SMS
+     ("Yes", "sms", True, "opt_in"), ("yes", "sms", False, None), ("yes", "telegram", True, None)],
+)
+def test_twilio_keywords_count_by_sms_only(text: str, channel: str, opted_out: bool, expected: str | None) -> None:
+    found = keyword_of(text, "en", channel, opted_out)
+    assert (found.kind if found else None) == expected
+
+
+@pytest.mark.parametrize(
     "text, language, expected",
-    [("START please", "en", True), ("please start again", None, True), ("boshla iltimos", "uz", True),
-     ("баста, жіберіңіз", "kk", True), ("баста", "ru", False),
+    [("START please", "en", True), ("please start again", None, True), ("qayta obuna iltimos", "uz", True),
+     ("kursni boshlash qachon", "uz", False), ("баста", "ru", False),
      ("I want to start a welding course in Tashkent next month please", "en", False),
      ("stop", None, False), ("хочу снова получать сообщения", "ru", False)],
 )

@@ -210,7 +210,8 @@ class InboundChain:
 
     async def keywords(self, turn: Turn) -> bool:
         """STOP and its equivalents stop everything at once, with one confirmation; START resumes."""
-        found = keyword_of(turn.text, turn.who.language) if turn.is_text else None
+        who = turn.who
+        found = keyword_of(turn.text, who.language, who.channel, who.opted_out) if turn.is_text else None
         if found is None and turn.who.opted_out and turn.is_text and asks_opt_in(turn.text, turn.who.language):
             found = keyword_of("start", None)
         if found is None:

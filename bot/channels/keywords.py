@@ -16,19 +16,38 @@ from bot.nlp.normalize import fold
 
 OPT_OUT, OPT_IN = "opt_out", "opt_in"
 
-#: Carrier commands (Twilio's standard words and their Cyrillic spelling): act in any conversation.
+#: Carrier commands: act in any conversation, on any channel.
 UNIVERSAL: dict[str, str] = {
-    "stop": OPT_OUT, "stopall": OPT_OUT, "stop all": OPT_OUT, "unsubscribe": OPT_OUT, "стоп": OPT_OUT,
+    "stop": OPT_OUT, "stopall": OPT_OUT, "stop all": OPT_OUT, "unsubscribe": OPT_OUT, "stop sms": OPT_OUT,
+    "стоп": OPT_OUT, "стоп смс": OPT_OUT,
     "start": OPT_IN, "unstop": OPT_IN, "старт": OPT_IN,
 }
+#: Twilio's own opt-out words on SMS (it blocks the number on them whatever we do, so we must
+#: know it too) and its opt-in words after an opt-out ("yes" re-subscribes only then).
+SMS_OPT_OUT = {"cancel", "end", "quit", "revoke", "optout", "opt out"}
+SMS_OPT_IN_WHEN_OPTED_OUT = {"yes"}
 #: Words that act only in a conversation in their language (or, before the language is known,
-#: when no other language reads the word differently).
+#: when no other language reads the word differently). Never words of everyday talk that can
+#: also mean "enough", "leave me alone", "cancel" or "go ahead": those are the engine's, which asks.
 BY_LANGUAGE: dict[str, dict[str, str]] = {
-    "en": {"cancel messages": OPT_OUT, "subscribe": OPT_IN, "resume": OPT_IN},
-    "ru": {"отписаться": OPT_OUT, "отписка": OPT_OUT, "подписаться": OPT_IN},
-    "uz": {"toʻxtat": OPT_OUT, "toʻxtating": OPT_OUT, "tohtat": OPT_OUT, "obunani bekor qilish": OPT_OUT,
-           "boshla": OPT_IN, "boshlash": OPT_IN},
-    "uz-Cyrl": {"тўхтат": OPT_OUT, "тўхтатинг": OPT_OUT, "бошла": OPT_IN, "бошлаш": OPT_IN},
+    "en": {"unsubscribe me": OPT_OUT, "cancel messages": OPT_OUT, "stop messages": OPT_OUT,
+           "stop reminders": OPT_OUT, "subscribe": OPT_IN, "resubscribe": OPT_IN, "resume": OPT_IN,
+           "start again": OPT_IN, "opt in": OPT_IN, "optin": OPT_IN},
+    "ru": {"стоп рассылка": OPT_OUT, "отписаться": OPT_OUT, "отписка": OPT_OUT, "отпишите": OPT_OUT,
+           "отпишите меня": OPT_OUT, "отключить рассылку": OPT_OUT, "отключите рассылку": OPT_OUT,
+           "otpisatsya": OPT_OUT, "otpiska": OPT_OUT, "otpishite menya": OPT_OUT,
+           "подписаться": OPT_IN, "подписаться снова": OPT_IN, "подписаться заново": OPT_IN,
+           "возобновить рассылку": OPT_IN, "включить рассылку": OPT_IN, "podpisatsya": OPT_IN},
+    "uz": {"toʻxtat": OPT_OUT, "toʻxtating": OPT_OUT, "toʻxtatish": OPT_OUT, "tohtat": OPT_OUT,
+           "tohtating": OPT_OUT, "tuxtat": OPT_OUT, "tuxtating": OPT_OUT, "obunani bekor qilish": OPT_OUT,
+           "obunani bekor qiling": OPT_OUT, "obunadan chiqish": OPT_OUT, "otpiska": OPT_OUT,
+           "qayta obuna": OPT_IN, "obuna boʻlish": OPT_IN, "qayta obuna boʻlish": OPT_IN,
+           "obunani tiklash": OPT_IN, "boshlash": OPT_IN, "qayta boshlash": OPT_IN},
+    "uz-Cyrl": {"тўхтат": OPT_OUT, "тўхтатинг": OPT_OUT, "тўхтатиш": OPT_OUT, "тохтат": OPT_OUT,
+                "тохтатинг": OPT_OUT, "обунани бекор қилиш": OPT_OUT, "обунани бекор қилинг": OPT_OUT,
+                "обунадан чиқиш": OPT_OUT, "отписка": OPT_OUT, "отписаться": OPT_OUT,
+                "қайта обуна": OPT_IN, "обуна бўлиш": OPT_IN, "қайта обуна бўлиш": OPT_IN,
+                "обунани тиклаш": OPT_IN, "бошлаш": OPT_IN, "қайта бошлаш": OPT_IN},
     "kk": {"тоқтат": OPT_OUT, "тоқтатыңыз": OPT_OUT, "баста": OPT_IN, "бастау": OPT_IN},
     "ky": {"токтот": OPT_OUT, "токтотуңуз": OPT_OUT, "башта": OPT_IN, "баштоо": OPT_IN},
     "tg": {"бас кунед": OPT_OUT, "қатъ кунед": OPT_OUT, "оғоз": OPT_IN},
@@ -66,16 +85,26 @@ def _lookup(words: str, language: str | None) -> Keyword | None:
     return Keyword(kinds.pop(), tags[0] if len(tags) == 1 else None)
 
 
-def keyword_of(text: str, language: str | None) -> Keyword | None:
-    """The keyword that `text` consists of, read in the conversation's `language` (None: not yet known)."""
-    return _lookup(_plain(text), language)
+def keyword_of(text: str, language: str | None, channel: str = "", opted_out: bool = False) -> Keyword | None:
+    """The keyword that `text` consists of, read in the conversation's `language` (None: not yet known).
+
+    By SMS, Twilio's own opt-out words count as well, and "yes" after an opt-out (Twilio resumes on it).
+    """
+    words = _plain(text)
+    if channel == "sms" and words in SMS_OPT_OUT:
+        return Keyword(OPT_OUT, None)
+    if channel == "sms" and opted_out and words in SMS_OPT_IN_WHEN_OPTED_OUT:
+        return Keyword(OPT_IN, None)
+    return _lookup(words, language)
 
 
 def asks_opt_in(text: str, language: str | None) -> bool:
-    """True if a short sentence contains an opt-in keyword ("START please", "boshla iltimos")."""
+    """True if a short sentence contains START (or a language's opt-in phrase of two words):
+    "START please", "qayta obuna iltimos". Single words of a language ("boshlash") are left out:
+    "kursni boshlash qachon" asks when a course starts."""
     words = _plain(text).split()
     if not words or len(words) > SHORT_SENTENCE_WORDS:
         return False
-    candidates = words + [" ".join(pair) for pair in zip(words, words[1:], strict=False)]
-    return any((found := _lookup(candidate, language)) is not None and found.kind == OPT_IN
-               for candidate in candidates)
+    pairs = [" ".join(pair) for pair in zip(words, words[1:], strict=False)]
+    universal = any(_UNIVERSAL.get(word) == OPT_IN for word in words)
+    return universal or any((found := _lookup(pair, language)) is not None and found.kind == OPT_IN for pair in pairs)
