@@ -7,6 +7,7 @@ import string
 
 import pytest
 
+from bot.channels.sms import SmsSender
 from bot.channels.sms_text import segments, sms_safe
 from bot.nlp.languages import LANGUAGES, dominant_script
 from bot.responses.catalog import Catalog, CatalogError
@@ -51,6 +52,34 @@ def test_sms_variants_fit_one_or_two_segments(language: str) -> None:
         limit = 130 if dominant_script(text) == "Cyrillic" else 140
         assert len(text) <= limit, f"{language} {name}: {len(text)} characters"
         assert segments(sms_safe(text)) <= 2, f"{language} {name}: more than two SMS segments as sent"
+
+
+#: Replies whose SMS length depends on the data put into them (lists, details, contacts).
+VARIABLE = {"utter_appointments_list", "utter_courses_found", "utter_course_details", "utter_documents_status",
+            "utter_crisis", "utter_appointment_which", "utter_choose_slot", "utter_choose_language"}
+SAMPLE_VALUES = {"when": "12.12 10:00", "opens": "09:00", "closes": "18:00"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_sms_replies_as_sent_with_their_numbered_options_fit_two_segments(language: str) -> None:
+    """Cyrillic SMS go as UCS-2: 70 characters in one segment, 134 in two (67 each)."""
+    too_long = []
+    for name in CATALOG.languages[language]["responses"]:
+        if name in VARIABLE:
+            continue
+        values = {key: SAMPLE_VALUES.get(key, "x") for key in re.findall(r"\{(\w+)\}", str(
+            CATALOG.languages[language]["responses"][name]))}
+        reply = CATALOG.render(name, language, "sms", values)
+        sent = SmsSender.parts(reply.text, reply.buttons)
+        if sum(segments(part) for part in sent) > 2:
+            too_long.append((name, sum(segments(part) for part in sent)))
+    assert too_long == []
+
+
+def test_sms_buttons_are_short_forms_of_known_buttons() -> None:
+    for language in LANGUAGES:
+        short = CATALOG.languages[language].get("sms_buttons") or {}
+        assert set(short) <= set(CATALOG.languages[language]["buttons"]), language
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

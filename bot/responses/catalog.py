@@ -72,10 +72,17 @@ class Catalog:
             return fallback
         return str(words[group][key])
 
-    def button_title(self, language: str | None, choice: dict[str, str]) -> str:
+    def _button(self, language: str | None, key: str, channel: str | None) -> str:
+        """A `buttons:` title; by SMS its short form from `sms_buttons:` where there is one
+        (numbered options are counted in the SMS segments)."""
+        entries = self._entries(language)
+        short = entries.get("sms_buttons") or {}
+        return str(short[key] if channel == "sms" and key in short else entries["buttons"][key])
+
+    def button_title(self, language: str | None, choice: dict[str, str], channel: str | None = None) -> str:
         """A button's title: a `buttons:` key, a `words:` entry ("group.key") or a literal title."""
         if "key" in choice:
-            return str(self._entries(language)["buttons"][choice["key"]])
+            return self._button(language, choice["key"], channel)
         if "word" in choice:
             group, key = choice["word"].split(".", 1)
             return self.word(language, group, key)
@@ -105,8 +112,9 @@ class Catalog:
         if name == "utter_choose_language":
             return Reply(text, language_buttons())
         buttons = [
-            {"title": entries["buttons"][key], "payload": payload}
+            {"title": self._button(language, key, channel), "payload": payload}
             for key, payload in RESPONSE_BUTTONS.get(name, [])
         ]
-        buttons += [{"title": self.button_title(language, c), "payload": c["payload"]} for c in choices or []]
+        buttons += [{"title": self.button_title(language, c, channel), "payload": c["payload"]}
+                    for c in choices or []]
         return Reply(text, buttons)
