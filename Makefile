@@ -55,5 +55,10 @@ bench-gateway: setup ## webhook-to-reply latency against the engine's REST chann
 bench-dispatch: setup ## plan 100k reminders, dispatch 10k (with and without rate limits), SIGKILL crash test
 	$(APP_VENV)/bin/python benchmarks/dispatch.py
 
+.PHONY: fuzz
+FUZZ_EXAMPLES ?= 1000
+fuzz: setup ## property-based fuzzing of every public route, FUZZ_EXAMPLES inputs per route and database (make test runs 40)
+	HAMROH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(APP_VENV)/bin/pytest -q -rs tests/test_fuzz.py --hypothesis-show-statistics
+
 clean:
 	rm -rf .venvs engine/models engine/logs

@@ -15,7 +15,6 @@ from bot.fakes.serving import ServerThread, free_port
 from bot.settings import Settings
 from bot.web.app import create_app
 
-
 INTERNAL_TOKEN = "internal-test-token"
 
 

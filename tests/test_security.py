@@ -89,14 +89,15 @@ class Harness:
 
 @pytest.fixture
 def serve(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
-    """Start the app with both channels and `overrides` of the settings; the actions use `database`."""
+    """Start the app with both channels and `overrides` of the settings; the actions use `database`.
+    The fake engine is down (messages stay pending) unless `engine_up`."""
     monkeypatch.setattr(runtime, "database", lambda: database)
     telegram, twilio, engine = FakeTelegram(), FakeTwilio(), FakeEngine()
-    engine.down = True
     with ServerThread(telegram.app) as tg, ServerThread(twilio.app) as tw, ServerThread(engine.app) as en:
 
         @contextmanager
-        def start(**overrides: Any) -> Iterator[Harness]:
+        def start(engine_up: bool = False, **overrides: Any) -> Iterator[Harness]:
+            engine.down = not engine_up
             port, internal_port = free_port(), free_port()
             values = dict(
                 database_url=database.url, secret_key="k", engine_url=en.url, app_port=port,

@@ -95,7 +95,7 @@ async def running_services(
             progress("starting the app server …")
             app = start_app_server(settings, log_dir / "app.log")
             started.append(app)
-            await _wait_until(lambda: _app_is_up(settings), app, "the app server", 30)
+            await _wait_until(lambda: _app_is_up(settings), app, "the app server", 120)  # imports: 20 s when busy
         if not await client.is_ready():
             progress("preparing the engine's model (training takes about a minute when the data changed) …")
             model = await asyncio.to_thread(ensure_model, settings)
