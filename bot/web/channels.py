@@ -38,6 +38,8 @@ def public_url(request: Request, settings: Settings) -> str:
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if settings.public_base_url:
         return settings.public_base_url.rstrip("/") + path
+    if not request.scope.get("server"):
+        return ""  # no address to check against (a Unix socket): no signature can match
     host, port = request.scope["server"][:2]
     return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
 
