@@ -58,5 +58,10 @@ bench-dispatch: setup ## plan 100k reminders, dispatch 10k (with and without rat
 bench-dialogue: setup ## every conversation test, per language and channel, and crisis false alarms on harmless messages (prints figures)
 	PYTHONPATH=. $(APP_VENV)/bin/python benchmarks/dialogue.py
 
+.PHONY: fuzz
+FUZZ_EXAMPLES ?= 1000
+fuzz: setup ## property-based fuzzing of every public route, FUZZ_EXAMPLES inputs per route and database (make test runs 40)
+	HAMROH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(APP_VENV)/bin/pytest -q -rs tests/test_fuzz.py --hypothesis-show-statistics
+
 clean:
 	rm -rf .venvs engine/models engine/logs

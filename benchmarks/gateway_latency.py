@@ -64,7 +64,8 @@ async def run(rounds: int) -> None:
             HAMROH_TELEGRAM_API_BASE=fake.url, HAMROH_PUBLIC_BASE_URL=f"http://127.0.0.1:{app_port}",
         )
         get_settings.cache_clear()
-        settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=app_port)
+        settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=app_port,
+                            internal_port=free_port())
         async with running_services(settings, progress=lambda m: print(m, file=sys.stderr)) as engine:
             async with httpx.AsyncClient(timeout=30) as http:
                 gateway, direct = [], []

@@ -74,22 +74,22 @@ async def _chat(args: argparse.Namespace) -> None:
 
 
 def _serve() -> None:
-    import uvicorn
-
     from bot import runtime
     from bot.web.app import build_channels, create_app
+    from bot.web.listeners import bind, server
 
-    settings = get_settings()
+    settings = get_settings().for_serving()
+    sockets = [bind(settings.app_host, settings.app_port), bind(settings.internal_host, settings.internal_port)]
     app = create_app(settings, build_channels(settings, runtime.database(), runtime.catalog()))
-    uvicorn.run(app, host=settings.app_host, port=settings.app_port, log_level="warning")
+    server(app).run(sockets)
 
 
 async def _telegram_register() -> None:
     from bot.channels.telegram import make_bot, register
 
-    settings = get_settings()
-    if not (settings.telegram_bot_token and settings.telegram_webhook_secret and settings.public_base_url):
-        raise RuntimeError("set HAMROH_TELEGRAM_BOT_TOKEN, HAMROH_TELEGRAM_WEBHOOK_SECRET and HAMROH_PUBLIC_BASE_URL")
+    settings = get_settings().for_serving()  # outside production, the generated webhook secret `serve` uses
+    if not (settings.telegram_bot_token and settings.public_base_url):
+        raise RuntimeError("set HAMROH_TELEGRAM_BOT_TOKEN and HAMROH_PUBLIC_BASE_URL")
     bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base)
     try:
         url = f"{settings.public_base_url.rstrip('/')}/telegram/webhook"
@@ -131,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True, metavar="NLU_COMMAND")
     nlu_commands.add_parser("parse", help="parse stdin lines; print one JSON object per line")
 
-    commands.add_parser("serve", help="run the app server: actions and replies for the engine, channel webhooks"
-                        " (Telegram long polling instead with HAMROH_TELEGRAM_POLLING=true)")
+    commands.add_parser("serve", help="run the app server: channel webhooks on HAMROH_APP_HOST/PORT, the engine's"
+                        " actions and replies on HAMROH_INTERNAL_HOST/PORT (Telegram long polling instead with"
+                        " HAMROH_TELEGRAM_POLLING=true); HAMROH_ENV=production refuses to start without its secrets")
     telegram = commands.add_parser("telegram", help="Telegram set-up")
     telegram.add_subparsers(dest="telegram_command", required=True, metavar="ACTION").add_parser(
         "register", help="set the webhook (with its secret token) and the bot commands /start /help /language")

@@ -52,7 +52,8 @@ async def chat_via_gateway(channel: str, address: str, lines: TextIO = sys.stdin
         os.environ.update(DEMO_ENV, HAMROH_TELEGRAM_API_BASE=telegram_server.url,
                           HAMROH_TWILIO_API_BASE=twilio_server.url, HAMROH_PUBLIC_BASE_URL=f"http://127.0.0.1:{app_port}")
         get_settings.cache_clear()
-        settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=app_port)
+        settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=app_port,
+                            internal_port=free_port())
         say = lambda message: print(f"hamroh: {message}", file=sys.stderr, flush=True)  # noqa: E731
         async with running_services(settings, progress=say), httpx.AsyncClient(timeout=30) as http:
             say(f"ready: you are {address} on {channel} (through the gateway; Ctrl-D to quit)")

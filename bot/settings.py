@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -18,9 +19,21 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HAMROH_", env_file=".env", extra="ignore")
 
+    #: `production` refuses to start without every secret; anything else generates local ones.
+    env: str = "development"
     engine_url: str = "http://127.0.0.1:5005"
+    #: The public listener: channel webhooks and /health only.
     app_host: str = "127.0.0.1"
     app_port: int = 5055
+    #: The internal listener: the engine's action (`/webhook`) and reply (`/nlg`) endpoints.
+    internal_host: str = "127.0.0.1"
+    internal_port: int = 5056
+    #: Shared secret the engine sends to the internal listener (header X-Hamroh-Token).
+    internal_token: str = ""
+    #: The engine's API token (`rasa run --auth-token`), sent by the app on every engine call.
+    engine_token: str = ""
+    #: Where the engine keeps conversations (SQLAlchemy URL); empty: the app's database.
+    tracker_store_url: str = ""
     default_language: str = DEFAULT_LANGUAGE
     crisis_contacts_file: Path = REPO_ROOT / "config" / "crisis_contacts.sample.yml"
     engine_venv: Path = REPO_ROOT / ".venvs" / "engine"
@@ -53,8 +66,12 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     #: Fetch Telegram updates by long polling instead of a webhook (local use without a public URL).
     telegram_polling: bool = False
-    #: Webhook bodies larger than this get 413.
+    #: Public request bodies larger than this get 413.
     max_body_bytes: int = 64 * 1024
+    #: Internal request bodies (the engine sends the whole session's tracker) larger than this get 413.
+    max_internal_body_bytes: int = 4 * 1024 * 1024
+    #: JSON nested deeper than this gets 400.
+    max_json_depth: int = 32
     #: Sending limits: Telegram allows about 30 messages a second per bot and one a second per chat;
     #: the SMS rate depends on the sending number (ask the provider).
     telegram_messages_per_second: float = 30.0
@@ -74,19 +91,77 @@ class Settings(BaseSettings):
 
     def hashing_key(self) -> bytes:
         """The secret for HMACs: `secret_key`, or a local random key kept in var/secret.key."""
-        if self.secret_key:
-            return self.secret_key.encode()
-        path = REPO_ROOT / "var" / "secret.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip().encode()
+        return (self.secret_key or local_secret("secret.key")).encode()
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     @property
     def app_url(self) -> str:
-        """The app's base URL, as the engine calls it."""
+        """The public listener's base URL on this machine."""
         return f"http://{self.app_host}:{self.app_port}"
+
+    @property
+    def internal_url(self) -> str:
+        """The internal listener's base URL, as the engine calls it."""
+        return f"http://{self.internal_host}:{self.internal_port}"
+
+    @property
+    def engine_tracker_store_url(self) -> str:
+        """The tracker store's URL for the engine's SQLAlchemy 1.4 (psycopg 2 instead of 3)."""
+        url = self.tracker_store_url or self.database_url
+        return url.replace("postgresql+psycopg://", "postgresql+psycopg2://", 1)
+
+    def missing_secrets(self) -> list[str]:
+        """The environment variables production needs and this configuration lacks (names only)."""
+        needed = {"HAMROH_SECRET_KEY": self.secret_key, "HAMROH_INTERNAL_TOKEN": self.internal_token,
+                  "HAMROH_ENGINE_TOKEN": self.engine_token, "HAMROH_PUBLIC_BASE_URL": self.public_base_url}
+        if self.telegram_bot_token and not self.telegram_polling:
+            needed["HAMROH_TELEGRAM_WEBHOOK_SECRET"] = self.telegram_webhook_secret
+        if self.twilio_account_sid:
+            needed["HAMROH_TWILIO_AUTH_TOKEN"] = self.twilio_auth_token
+        return [name for name, value in needed.items() if not value]
+
+    def for_serving(self) -> Settings:
+        """These settings ready to serve: in production every secret must be set (else SettingsError
+        naming what is missing); elsewhere an unset one is generated once and kept in var/."""
+        if self.app_port == self.internal_port:
+            raise SettingsError("HAMROH_APP_PORT and HAMROH_INTERNAL_PORT must differ")
+        if self.production:
+            missing = self.missing_secrets()
+            if missing:
+                raise SettingsError(f"production needs {', '.join(missing)} (set in the environment)")
+            if not self.public_base_url.startswith("https://"):
+                raise SettingsError("production needs HAMROH_PUBLIC_BASE_URL to start with https://")
+            return self
+        return self.model_copy(update={
+            "internal_token": self.internal_token or local_secret("internal.token"),
+            "engine_token": self.engine_token or local_secret("engine.token"),
+            "telegram_webhook_secret": self.telegram_webhook_secret or local_secret("telegram-webhook.secret"),
+        })
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be served safely."""
+
+
+def local_secret(name: str) -> str:
+    """A random secret for local use, created once in var/`name` (mode 0600) and shared by every process."""
+    path = REPO_ROOT / "var" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as output:
+            output.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # atomic: the first process to get here wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

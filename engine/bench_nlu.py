@@ -233,8 +233,9 @@ def http_figures(model_dir: Path, port: int, texts: list[str]) -> dict:
     from rasa.model_training import train_nlu
 
     model = train_nlu(str(ENGINE_DIR / "config.yml"), str(REPO / "nlu_data"), str(model_dir), fixed_model_name="all")
-    # endpoints.yml names the app server; /model/parse never calls it.
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", HAMROH_APP_URL="http://127.0.0.1:9")
+    # endpoints.yml names the app server (/model/parse never calls it) and a tracker store; no API token.
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", HAMROH_APP_URL="http://127.0.0.1:9",
+               HAMROH_INTERNAL_TOKEN="unused", HAMROH_TRACKER_STORE_URL=f"sqlite:///{model_dir / 'tracker.db'}")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "rasa"), "run", "--enable-api", "-m", model, "--port", str(port),
          "--interface", "127.0.0.1"],

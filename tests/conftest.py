@@ -17,13 +17,17 @@ from bot.web.app import create_app
 
 from .channel_harness import harness  # noqa: F401 (a fixture for the channel tests)
 
+INTERNAL_TOKEN = "internal-test-token"
+
 
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
-    """Base URL of the app server (actions and replies), running in a thread."""
-    port = free_port()
-    with ServerThread(create_app(Settings(app_port=port)), port) as server:
-        yield server.url
+    """Base URL of the app server's internal listener (actions and replies), running in a thread.
+    Requests need the header X-Hamroh-Token: INTERNAL_TOKEN."""
+    port, internal_port = free_port(), free_port()
+    settings = Settings(app_port=port, internal_port=internal_port, internal_token=INTERNAL_TOKEN)
+    with ServerThread(create_app(settings), port, internal_port):
+        yield settings.internal_url
 
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -232,8 +232,11 @@ def test_oversized_and_malformed_sms_bodies(harness: Harness) -> None:
                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert big.status_code == 413
     bad = httpx.post(f"{harness.url}/twilio/sms", content=b"\xff\xfe=\xff",
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
     assert bad.status_code == 400
+    unsigned = httpx.post(f"{harness.url}/twilio/sms", content=b"\xff\xfe=\xff",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert unsigned.status_code == 403  # nothing is parsed before a signature is there
     assert json.dumps(harness.twilio.messages) == "[]"
 
 

@@ -9,7 +9,10 @@ import pytest
 
 from bot.responses.catalog import Catalog
 
+from .conftest import INTERNAL_TOKEN
+
 CATALOG = Catalog.load("uz")
+TOKEN = {"X-Hamroh-Token": INTERNAL_TOKEN}
 
 
 def tracker(
@@ -36,7 +39,7 @@ def tracker(
 
 def call_action(app_url: str, name: str, state: dict[str, Any]) -> httpx.Response:
     body = {"next_action": name, "sender_id": "pseudonym", "tracker": state, "domain": {}, "version": "3.6.21"}
-    return httpx.post(f"{app_url}/webhook", json=body)
+    return httpx.post(f"{app_url}/webhook", json=body, headers=TOKEN)
 
 
 @pytest.mark.parametrize(
@@ -77,7 +80,7 @@ def test_change_language(app_url: str, entities: list[dict[str, Any]], expected:
 
 def nlg(app_url: str, response: str, slots: dict[str, Any]) -> httpx.Response:
     body = {"response": response, "arguments": {}, "tracker": {"slots": slots}, "channel": {"name": "rest"}}
-    return httpx.post(f"{app_url}/nlg", json=body)
+    return httpx.post(f"{app_url}/nlg", json=body, headers=TOKEN)
 
 
 def test_nlg_renders_in_the_conversation_language_and_channel(app_url: str) -> None:
@@ -106,10 +109,10 @@ def test_nlg_without_language_uses_the_default(app_url: str) -> None:
         ("/nlg", b"[1, 2]", 400),
         ("/nlg", b'{"response": "utter_nope", "tracker": {"slots": {}}}', 404),
         ("/webhook", b"{not json", 400),
-        ("/webhook", b'{"next_action": "action_nope", "tracker": {"events": []}, "domain": {}}', 404),
+        ("/webhook", b'{"next_action": "action_nope", "tracker": {"sender_id": "x", "events": []}, "domain": {}}', 404),
     ],
 )
 def test_bad_requests_get_clear_errors(app_url: str, path: str, content: bytes, status: int) -> None:
-    response = httpx.post(f"{app_url}{path}", content=content, headers={"Content-Type": "application/json"})
+    response = httpx.post(f"{app_url}{path}", content=content, headers={"Content-Type": "application/json", **TOKEN})
     assert response.status_code == status
     assert "error" in response.json()

@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels.gateway import Delivery, Inbound
+from bot.channels.inputs import MAX_ADDRESS, MAX_ERROR_CODE, MAX_PROVIDER_ID, clean_text, is_identifier
 from bot.channels.options import numbered_options
 from bot.channels.rate_limit import RateLimiter, sending
 from bot.channels.sms_text import sms_safe, split_body
@@ -43,11 +44,11 @@ def signature_is_valid(auth_token: str, url: str, params: dict[str, str], signat
 
 
 def inbound_of(params: dict[str, str]) -> Inbound | None:
-    """The message in a Twilio inbound-SMS webhook, or None if it lacks sender or id."""
+    """The message in a Twilio inbound-SMS webhook, or None if it lacks a valid sender or id."""
     sender, sid = params.get("From", ""), params.get("MessageSid", "")
-    if not sender or not sid:
+    if not is_identifier(sender, MAX_ADDRESS) or not is_identifier(sid, MAX_PROVIDER_ID):
         return None
-    body = params.get("Body", "")
+    body = clean_text(params.get("Body", ""))
     media = params.get("NumMedia", "0")
     kind = "unsupported" if not body.strip() and media not in ("", "0") else "text"
     return Inbound("sms", sender, sid, kind, body)
@@ -131,12 +132,15 @@ class SmsSender:
 def update_status(database: Database, params: dict[str, str]) -> bool:
     """Apply a Twilio status callback to the outbound message it names."""
     sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "")
-    if not sid or status not in STATUSES:
+    error_code = params.get("ErrorCode", "")
+    if not is_identifier(sid, MAX_PROVIDER_ID) or status not in STATUSES:
+        return False
+    if error_code and not is_identifier(error_code, MAX_ERROR_CODE):
         return False
     with database.transaction() as session:
         message = session.scalars(select(OutboundMessage).where(OutboundMessage.provider_id == sid)).first()
         if message is None:
             return False
         message.status = status
-        message.error_code = params.get("ErrorCode") or message.error_code
+        message.error_code = error_code or message.error_code
         return True

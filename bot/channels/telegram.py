@@ -21,6 +21,7 @@ from aiogram.exceptions import (
 from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.channels.gateway import Delivery, Inbound
+from bot.channels.inputs import MAX_PROVIDER_ID, clean_text, database_id, is_identifier
 from bot.channels.rate_limit import RateLimiter, sending
 from bot.channels.sms_text import split_body
 from bot.db.models import ButtonPayload, ChannelIdentity
@@ -46,31 +47,41 @@ async def register(bot: Bot, webhook_url: str, secret: str) -> None:
 
 
 def inbound_of(update: Update, payload_of: Any) -> Inbound | None:
-    """The message an update carries, or None for updates without one (blocked bot, edits…)."""
+    """The message an update carries, or None for updates without one (blocked bot, edits…) and for
+    ids no real update has (the text is made storable: no NUL characters)."""
+    provider_id = f"u{update.update_id}"
+    if not is_identifier(provider_id, MAX_PROVIDER_ID):
+        return None
     if update.callback_query is not None:
         query = update.callback_query
         data = query.data or ""
-        payload = payload_of(int(data[2:])) if data.startswith("p:") and data[2:].isdigit() else None
-        if payload is None or query.from_user is None:
+        button_id = database_id(data[2:]) if data.startswith("p:") else None
+        payload = payload_of(button_id) if button_id is not None else None
+        if payload is None or query.from_user is None or not _is_address(query.from_user.id):
             return None
-        return Inbound("telegram", str(query.from_user.id), f"u{update.update_id}", "button", payload)
+        return Inbound("telegram", str(query.from_user.id), provider_id, "button", payload)
     message = update.message
-    if message is None or message.from_user is None:
+    if message is None or message.from_user is None or not _is_address(message.from_user.id):
         return None
     address = str(message.from_user.id)
     language = language_of(message.from_user.language_code)
     if message.text is None:
-        return Inbound("telegram", address, f"u{update.update_id}", "unsupported", language=language)
-    text = message.text.strip()
+        return Inbound("telegram", address, provider_id, "unsupported", language=language)
+    text = clean_text(message.text).strip()
     if text.startswith("/start ") and len(text.split()) == 2:
-        return Inbound("telegram", address, f"u{update.update_id}", "text", text, language)  # a link code
-    return Inbound("telegram", address, f"u{update.update_id}", "text", COMMANDS.get(text, text), language)
+        return Inbound("telegram", address, provider_id, "text", text, language)  # a link code
+    return Inbound("telegram", address, provider_id, "text", COMMANDS.get(text, text), language)
 
 
 def language_of(code: str | None) -> str | None:
     """One of our language tags for Telegram's `language_code` ("ru", "kk-KZ"), else None."""
     primary = (code or "").split("-")[0].lower()
     return primary if primary in LANGUAGES and primary != "uz-Cyrl" else None
+
+
+def _is_address(user_id: int) -> bool:
+    """Telegram user ids are positive and fit in 52 bits."""
+    return 0 < user_id < 2**52
 
 
 class TelegramSender:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines show each URL, with the token
 
 
 class EngineError(RuntimeError):
@@ -13,10 +16,11 @@ class EngineError(RuntimeError):
 
 
 class EngineClient:
-    """Sends messages to the engine and parses text with it."""
+    """Sends messages to the engine and parses text with it, with the engine's API token."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+    def __init__(self, base_url: str, token: str = "", timeout: float = 30.0) -> None:
+        params = {"token": token} if token else None  # Rasa's --auth-token is a query parameter
+        self.http = httpx.AsyncClient(base_url=base_url, params=params, timeout=timeout)
 
     async def __aenter__(self) -> EngineClient:
         return self

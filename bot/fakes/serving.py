@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
+from bot.web.listeners import bind, server
 
 
 def free_port() -> int:
@@ -19,12 +19,14 @@ def free_port() -> int:
 
 
 class ServerThread:
-    """An ASGI app served by uvicorn on a loopback port, in a thread; a context manager."""
+    """An ASGI app served by uvicorn on a loopback port (and `internal_port`, for the app's two
+    listeners), in a thread; a context manager."""
 
-    def __init__(self, app: Callable[..., Any], port: int | None = None) -> None:
+    def __init__(self, app: Callable[..., Any], port: int | None = None, internal_port: int | None = None) -> None:
         self.port = port or free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        sockets = [bind("127.0.0.1", number) for number in (self.port, internal_port) if number]
+        self.server = server(app)
+        self.thread = threading.Thread(target=self.server.run, args=(sockets,), daemon=True)
 
     @property
     def url(self) -> str:

@@ -1,11 +1,14 @@
-"""The app's ASGI web app (Starlette): `/webhook` runs actions, `/nlg` renders replies.
+"""The app's ASGI web app (Starlette), on two listeners (`bot/web/listeners.py`).
 
-The engine (Rasa 3.6) calls both over HTTP; see engine/endpoints.yml.
+Public (`HAMROH_APP_HOST/PORT`): the channel webhooks and `/health`. Internal
+(`HAMROH_INTERNAL_HOST/PORT`, loopback by default): `/webhook` runs actions and `/nlg` renders
+replies for the engine (Rasa 3.6, see engine/endpoints.yml), only with the shared token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,9 +18,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.rest import Client as TwilioClient
 
 from bot.db.session import Database
@@ -26,22 +31,44 @@ from bot.safety.contacts import CrisisContacts
 from bot.scheduler.dispatcher import Dispatcher
 from bot.scheduler.service import start_scheduler, stop_scheduler
 from bot.settings import Settings, get_settings
+from bot.web import limits
 from bot.web.channels import ChannelRoutes
+from bot.web.listeners import ByListener
 
 logger = logging.getLogger(__name__)
+TOKEN_HEADER = "x-hamroh-token"
 
 
-async def read_json(request: Request) -> dict[str, Any] | None:
-    """The request's JSON object, or None if the body is not one."""
+class RequireToken:
+    """ASGI middleware: every request needs `token` in the X-Hamroh-Token header (constant-time
+    comparison), else 403 before anything is read. An empty token refuses everything."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = next((value for name, value in scope["headers"] if name == TOKEN_HEADER.encode()), b"")
+            if not self.token or not hmac.compare_digest(given, self.token):
+                logger.warning("internal endpoint refused: missing or wrong token")
+                await JSONResponse({"error": "forbidden"}, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def read_json(request: Request, max_depth: int) -> dict[str, Any] | None:
+    """The request's JSON object, or None if the body is not one (or nests too deep)."""
     try:
-        body = await request.json()
+        body = limits.loads(await request.body(), max_depth)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
 
 
-def create_app(settings: Settings | None = None, channels: ChannelRoutes | None = None) -> Starlette:
-    """Build the web app with its action executor, catalog and crisis contacts (and channel webhooks)."""
+def create_app(settings: Settings | None = None, channels: ChannelRoutes | None = None) -> ByListener:
+    """Build both listeners' apps: the internal one with the action executor, catalog and crisis
+    contacts; the public one with the channel webhooks (and the background workers' lifespan)."""
     settings = settings or get_settings()
     executor = ActionExecutor()
     executor.register_package("bot.actions")
@@ -52,9 +79,10 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
         return JSONResponse({"status": "ok"})
 
     async def webhook(request: Request) -> JSONResponse:
-        call = await read_json(request)
-        if call is None:
-            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+        call = await read_json(request, settings.max_json_depth)
+        if call is None or not is_action_call(call):
+            return JSONResponse({"error": "expected {next_action, tracker: {sender_id, slots, events}}"},
+                                status_code=400)
         try:
             result = await executor.run(call)
         except ActionNotFoundException as error:
@@ -64,9 +92,9 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
         return JSONResponse(result.model_dump() if result else None)
 
     async def nlg(request: Request) -> JSONResponse:
-        body = await read_json(request)
-        if body is None or not isinstance(body.get("response"), str):
-            return JSONResponse({"error": "expected {response, tracker}"}, status_code=400)
+        body = await read_json(request, settings.max_json_depth)
+        if body is None or not is_reply_request(body):
+            return JSONResponse({"error": "expected {response, tracker, arguments}"}, status_code=400)
         slots = (body.get("tracker") or {}).get("slots") or {}
         arguments = body.get("arguments") or {}
         language = slots.get("language") or settings.default_language
@@ -99,15 +127,44 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
         if channels is not None:
             await channels.close()
 
-    return Starlette(
-        routes=[
-            Route("/health", health),
-            Route("/webhook", webhook, methods=["POST"]),
-            Route("/nlg", nlg, methods=["POST"]),
-            *(channels.routes() if channels else []),
-        ],
+    internal = Starlette(
+        routes=[Route("/health", health), Route("/webhook", webhook, methods=["POST"]),
+                Route("/nlg", nlg, methods=["POST"])],
+        middleware=[Middleware(RequireToken, token=settings.internal_token),
+                    Middleware(limits.LimitBodies, limit=settings.max_internal_body_bytes)],
+    )
+    public = Starlette(
+        routes=[Route("/health", health), *(channels.routes() if channels else [])],
+        middleware=[Middleware(limits.LimitBodies, limit=settings.max_body_bytes)],
         lifespan=lifespan,
     )
+    return ByListener(public, internal, settings.internal_port)
+
+
+def _object_or_none(value: Any, *keys: str) -> bool:
+    """True if `value` is missing (None) or a JSON object whose `keys` are strings or missing."""
+    return value is None or (isinstance(value, dict) and all(isinstance(value.get(k, ""), str | None) for k in keys))
+
+
+def is_action_call(call: dict[str, Any]) -> bool:
+    """The shape the action executor relies on (the engine always sends it; anything else is a 400)."""
+    tracker = call.get("tracker")
+    return (isinstance(call.get("next_action"), str) and isinstance(tracker, dict)
+            and isinstance(tracker.get("sender_id"), str) and isinstance(tracker.get("slots", {}), dict)
+            and isinstance(tracker.get("events", []), list) and _object_or_none(tracker.get("latest_message"))
+            and _object_or_none(call.get("domain")))
+
+
+def is_reply_request(body: dict[str, Any]) -> bool:
+    """The shape `/nlg` relies on: a response name, slots and arguments as objects."""
+    tracker, arguments = body.get("tracker"), body.get("arguments")
+    if not isinstance(body.get("response"), str) or not _object_or_none(tracker) or not _object_or_none(arguments):
+        return False
+    values, choices = (arguments or {}).get("values"), (arguments or {}).get("choices")
+    scalars = isinstance(values, dict) and all(isinstance(v, str | int | float) for v in values.values())
+    return (_object_or_none((tracker or {}).get("slots"), "language", "channel")
+            and (values is None or scalars)
+            and (choices is None or (isinstance(choices, list) and all(isinstance(c, dict) for c in choices))))
 
 
 def start_dispatching(settings: Settings, channels: ChannelRoutes) -> AsyncIOScheduler:
@@ -149,5 +206,5 @@ def build_channels(settings: Settings, database: Database, catalog: Catalog) -> 
                                        per_second(settings.sms_messages_per_second))
     if not senders:
         return None
-    gateway = Gateway(database, EngineClient(settings.engine_url), senders, catalog, settings)
+    gateway = Gateway(database, EngineClient(settings.engine_url, settings.engine_token), senders, catalog, settings)
     return ChannelRoutes(settings, gateway, telegram_sender, "sms" in senders)

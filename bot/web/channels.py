@@ -1,15 +1,16 @@
 """Webhook routes of the channels: Telegram updates, Twilio inbound SMS and status callbacks.
 
-Bad input never gets a 500: too large 413, forged or missing signature 403 (logged without
-personal data), malformed 400. A provider's retry of a message already recorded gets 200 and
-is not processed again. Processing happens after the 200, so providers never wait on the engine.
+Bad input never gets a 500: too large 413 (`bot/web/limits.py`, for every route), forged or
+missing signature 403 (logged without personal data), malformed 400. A channel without its
+secret (Telegram webhook secret, Twilio auth token) refuses every request: it fails closed.
+A provider's retry of a message already recorded gets 200 and is not processed again.
+Processing happens after the 200, so providers never wait on the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
@@ -24,36 +25,23 @@ from starlette.routing import Route
 from bot.channels import sms, telegram
 from bot.channels.gateway import Gateway, Inbound, close_connections
 from bot.settings import Settings
+from bot.web import limits
 
 logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-class BodyTooLarge(Exception):
-    """The request body is over the configured limit."""
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing more than `limit` bytes without reading it all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return body
-
-
 def public_url(request: Request, settings: Settings) -> str:
-    """The URL as the provider called it: the configured public base, else forwarded headers."""
+    """The URL as the provider called it: under the configured public base, else (local use) the
+    address of the socket the request came in on. Host and X-Forwarded-* headers are never used:
+    whoever sends the request chooses them."""
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if settings.public_base_url:
         return settings.public_base_url.rstrip("/") + path
-    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
-    host = request.headers.get("x-forwarded-host", request.headers.get("host", request.url.netloc))
-    return f"{proto}://{host}{path}"
+    if not request.scope.get("server"):
+        return ""  # no address to check against (a Unix socket): no signature can match
+    host, port = request.scope["server"][:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
 
 
 @dataclass
@@ -110,16 +98,13 @@ class ChannelRoutes:
 
     async def telegram_webhook(self, request: Request) -> Response:
         assert self.telegram is not None
-        try:
-            body = await read_body(request, self.settings.max_body_bytes)
-        except BodyTooLarge:
-            return JSONResponse({"error": "body too large"}, status_code=413)
-        token = request.headers.get("x-telegram-bot-api-secret-token", "")
-        if not hmac.compare_digest(token.encode(), self.settings.telegram_webhook_secret.encode()):
+        secret = self.settings.telegram_webhook_secret.encode()
+        token = request.headers.get("x-telegram-bot-api-secret-token", "").encode("latin-1")
+        if not secret or not hmac.compare_digest(token, secret):
             logger.warning("telegram webhook refused: missing or wrong secret token")
             return JSONResponse({"error": "forbidden"}, status_code=403)
         try:
-            update = Update.model_validate(json.loads(body))
+            update = Update.model_validate(limits.loads(await request.body(), self.settings.max_json_depth))
         except (ValueError, ValidationError):
             return JSONResponse({"error": "malformed update"}, status_code=400)
         sender = self.telegram
@@ -130,18 +115,18 @@ class ChannelRoutes:
         return JSONResponse({"ok": True})
 
     async def _twilio_params(self, request: Request) -> dict[str, str] | Response:
-        try:
-            body = await read_body(request, self.settings.max_body_bytes)
-        except BodyTooLarge:
-            return Response("body too large", status_code=413)
+        signature = request.headers.get("x-twilio-signature", "")
+        if not self.settings.twilio_auth_token or not signature:
+            logger.warning("twilio webhook refused: missing signature or no auth token configured")
+            return Response("forbidden", status_code=403)
+        body = await request.body()
         try:
             params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body)))
         except (UnicodeDecodeError, ValueError):
             return Response("malformed form data", status_code=400)
-        signature = request.headers.get("x-twilio-signature", "")
         url = public_url(request, self.settings)
         if not sms.signature_is_valid(self.settings.twilio_auth_token, url, params, signature):
-            logger.warning("twilio webhook refused: missing or invalid signature")
+            logger.warning("twilio webhook refused: invalid signature")
             return Response("forbidden", status_code=403)
         return params
 

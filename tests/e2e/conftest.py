@@ -92,6 +92,7 @@ class Services:
             os.environ,
             HAMROH_ENGINE_URL=self.settings.engine_url,
             HAMROH_APP_PORT=str(self.settings.app_port),
+            HAMROH_INTERNAL_PORT=str(self.settings.internal_port),
         )
 
     def hamroh(self, *args: str, stdin: str) -> str:
@@ -141,7 +142,7 @@ def started_services(database_dir: Path, fakes: Fakes) -> Iterator[Services]:
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     get_settings.cache_clear()
-    settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=app_port)
+    settings = Settings(engine_url=f"http://127.0.0.1:{free_port()}", app_port=app_port, internal_port=free_port())
     seeded = subprocess.run([sys.executable, "-m", "bot", "admin", "seed-demo"], capture_output=True, text=True)
     assert seeded.returncode == 0, seeded.stderr
     running = Services(settings)

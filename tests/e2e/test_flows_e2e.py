@@ -63,8 +63,8 @@ class FlowDispatch:
                                             CHANNEL_ENV["HAMROH_TWILIO_AUTH_TOKEN"], fakes.twilio_url),
                         CHANNEL_ENV["HAMROH_TWILIO_FROM_NUMBER"], self.services.database, None)
         senders: dict[str, Any] = {"telegram": TelegramSender(bot, self.services.database), "sms": sms}
-        return Dispatcher(self.services.database, EngineClient(self.services.settings.engine_url), senders, settings,
-                          FlowLibrary().current, self.clock)
+        engine = EngineClient(self.services.settings.engine_url, self.services.settings.for_serving().engine_token)
+        return Dispatcher(self.services.database, engine, senders, settings, FlowLibrary().current, self.clock)
 
     def send_due(self, person_id: int, flow: str) -> OutboxMessage:
         """Move the clock to the flow's first pending message for the person and dispatch."""
