@@ -52,6 +52,11 @@ class Engine:
         self._lock: asyncio.Lock | None = None
         self.app = Starlette(routes=[Route("/webhooks/rest/webhook", self.webhook, methods=["POST"])])
 
+    def restarted(self) -> None:
+        """Back after a kill: answers nothing for 3 s (no model yet), and a new event loop."""
+        self.empty_until = time.monotonic() + 3
+        self._lock = None
+
     async def webhook(self, request: Request) -> JSONResponse:
         body = await request.json()
         self._lock = self._lock or asyncio.Lock()
@@ -175,7 +180,7 @@ async def scenario(name: str, database_url: str, tmp: Path, rng: random.Random, 
                 if name == "engine":
                     engine_server.__exit__(None, None, None)
                     await asyncio.sleep(outage)
-                    engine.empty_until = time.monotonic() + 3
+                    engine.restarted()
                     engine_server = ServerThread(engine.app, engine_port).__enter__()
                 else:
                     await app.signal(signal.SIGTERM if name == "sigterm" else signal.SIGKILL)
