@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 from starlette.requests import Request
@@ -29,6 +31,7 @@ from bot.fakes.twilio_api import FakeTwilio
 from bot.repositories.inbound import UNFINISHED
 from bot.responses.catalog import Catalog
 from bot.settings import Settings
+from bot.web.app import build_channels, create_app
 
 CATALOG = Catalog.load("uz")
 FROM_NUMBER = "+15005550006"
@@ -299,3 +302,29 @@ async def test_a_killed_processs_messages_are_taken_over_without_duplicates(queu
     assert queue.telegram.texts(1002) == ["part two"]
     assert queue.telegram.texts(1003) == []
     assert [m["To"] for m in queue.twilio.messages] == ["+998900000000"]
+
+
+def test_the_app_server_gives_back_what_it_holds_when_it_shuts_down(
+        tmp_path: Any, fakes: tuple[Engine, Telegram, FakeTwilio, dict[str, str]]) -> None:
+    """What SIGTERM does to `hamroh serve`: uvicorn's graceful shutdown runs the lifespan's end."""
+    engine, telegram, _, urls = fakes
+    database = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    database.upgrade()
+    settings = Settings(database_url=database.url, secret_key="k", engine_url=urls["engine"],
+                        telegram_bot_token="123456:TEST", telegram_webhook_secret="s",
+                        telegram_api_base=urls["telegram"], dispatch_enabled=False, inbound_shutdown_seconds=0.1)
+    engine.held = {"held"}
+    with ServerThread(create_app(settings, build_channels(settings, database, CATALOG))) as app:
+        update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
+                                              "from": {"id": 5, "is_bot": False, "first_name": "T"}, "text": "held"}}
+        assert httpx.post(f"{app.url}/telegram/webhook", json=update,
+                          headers={"X-Telegram-Bot-Api-Secret-Token": "s"}).status_code == 200
+        deadline = time.monotonic() + 30
+        while not engine.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert engine.received
+    with database.transaction() as session:
+        row = session.scalars(select(InboundMessage)).one()
+    assert (row.status, row.claimed_by, row.attempts) == ("pending", None, 1)
+    assert telegram.sent() == []
+    database.dispose()
