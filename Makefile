@@ -7,7 +7,7 @@ PYTHON3 ?= python3
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test lint unit e2e train bench-nlu bench-gateway bench-dispatch bench-dialogue clean
+.PHONY: setup demo test lint unit e2e train bench-nlu bench-gateway bench-resilience bench-dispatch bench-dialogue clean
 
 setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments (idempotent)
 
@@ -49,8 +49,11 @@ train: setup
 bench-nlu: setup ## accuracy, language ID, crisis recall, latency, memory (prints figures)
 	$(APP_VENV)/bin/hamroh bench nlu
 
-bench-gateway: setup ## webhook-to-reply latency against the engine's REST channel (prints figures)
+bench-gateway: setup ## webhook-to-reply latency against the engine's REST channel; 50 people at once (prints figures)
 	$(APP_VENV)/bin/python benchmarks/gateway_latency.py
+
+bench-resilience: setup ## 200 messages from 20 people while the engine is killed, the app gets SIGTERM, SIGKILL
+	$(APP_VENV)/bin/python benchmarks/resilience.py
 
 bench-dispatch: setup ## plan 100k reminders, dispatch 10k (with and without rate limits), SIGKILL crash test
 	$(APP_VENV)/bin/python benchmarks/dispatch.py

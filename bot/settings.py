@@ -89,6 +89,22 @@ class Settings(BaseSettings):
     #: First retry delay after a transient failure; it doubles per attempt (at most an hour).
     dispatch_retry_seconds: float = 30.0
 
+    # The inbound queue (bot/channels/gateway.py): each person's messages in order, people at once.
+    #: How many people's messages one process handles at once.
+    inbound_concurrency: int = 32
+    #: A claim not renewed for this long belongs to a process that stopped: another takes it over.
+    inbound_lease_seconds: float = 30.0
+    #: First retry delay after a transient failure (engine, network, provider); it doubles per
+    #: attempt up to `inbound_retry_max_seconds`, and goes on for as long as the message is worth
+    #: answering.
+    inbound_retry_seconds: float = 1.0
+    inbound_retry_max_seconds: float = 15.0
+    inbound_answer_within_hours: float = 24.0
+    #: At shutdown, how long the messages being handled get to finish before they are given back.
+    inbound_shutdown_seconds: float = 10.0
+    #: How often to look for due retries and for messages another process recorded.
+    inbound_poll_seconds: float = 1.0
+
     def hashing_key(self) -> bytes:
         """The secret for HMACs: `secret_key`, or a local random key kept in var/secret.key."""
         return (self.secret_key or local_secret("secret.key")).encode()

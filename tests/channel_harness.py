@@ -21,6 +21,7 @@ from bot.fakes.engine_api import FakeEngine
 from bot.fakes.serving import ServerThread, free_port
 from bot.fakes.telegram_api import FakeTelegram
 from bot.fakes.twilio_api import FakeTwilio
+from bot.repositories.inbound import UNFINISHED
 from bot.responses.catalog import Catalog
 from bot.settings import Settings
 from bot.web.app import build_channels, create_app
@@ -51,11 +52,11 @@ class Harness:
         return httpx.post(url, content=urlencode(params), headers=headers)
 
     def settle(self) -> None:
-        """Wait until no inbound message is pending (processing runs after the webhook answered)."""
+        """Wait until no inbound message is unfinished (processing runs after the webhook answered)."""
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with self.database.transaction() as session:
-                pending = session.scalars(select(InboundMessage).where(InboundMessage.status == "pending")).all()
+                pending = session.scalars(select(InboundMessage).where(InboundMessage.status.in_(UNFINISHED))).all()
             if not pending and not self.engine.down:
                 time.sleep(0.2)
                 return

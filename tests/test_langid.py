@@ -81,3 +81,17 @@ def test_confidence_grows_with_words_and_no_letters_gives_the_fallback(full_mode
 def test_model_survives_a_round_trip(full_model: LanguageIdentifier) -> None:
     copy = LanguageIdentifier(full_model.to_dict())
     assert copy.detect("Саламатсызбы, кандайсыз") == full_model.detect("Саламатсызбы, кандайсыз")
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Menga psixolog bilan gaplashish kerak, o'zimni juda yomon his qilyapman.", "uz"),
+    ("Мне нужна консультация психолога, мне очень плохо.", "ru"),
+    ("Мага психолог менен сүйлөшүү керек, өзүмдү жаман сезип жатам.", "ky"),
+])
+def test_messages_as_long_as_telegram_allows_are_detected(full_model: LanguageIdentifier, text: str,
+                                                           language: str) -> None:
+    """From about 2,000 characters every likelihood underflowed to 0 and detection divided by zero."""
+    long_text = " ".join([text] * (4096 // (len(text) + 1)))
+    assert 4000 < len(long_text) <= 4096
+    detection = full_model.detect(long_text)
+    assert detection.language == language and detection.confidence > 0.9

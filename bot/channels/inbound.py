@@ -327,8 +327,9 @@ class InboundChain:
                 awaiting = custom.get("awaiting") or awaiting
                 continue
             buttons = reply.get("buttons") or []
-            turn.replies.append(Outgoing(reply.get("text") or "", buttons))
-        if not turn.replies:
-            raise EngineError("the engine gave no answer")
+            if reply.get("text") or buttons:
+                turn.replies.append(Outgoing(reply.get("text") or "", buttons))
+        if not turn.replies:  # Rasa answers [] when a component failed or no model is loaded
+            raise EngineError("the engine answered nothing")
         await asyncio.to_thread(self._remember, who.identity_id, buttons, spoken, awaiting)
         return True

@@ -5,7 +5,19 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -306,11 +318,14 @@ class AuditLog(Base):
 class InboundMessage(Base):
     """A message a provider delivered: recorded before anything else, processed when the engine can.
 
-    The unique (channel, provider_id) makes a provider's retry a no-op.
+    The unique (channel, provider_id) makes a provider's retry a no-op. Its status says how far
+    processing got (see `bot/channels/gateway.py`): pending, processing, sending, delivering,
+    then done, failed, uncertain or expired.
     """
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+    __table_args__ = (UniqueConstraint("channel", "provider_id"),
+                      Index("ix_inbound_messages_sender", "channel", "address", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -324,6 +339,16 @@ class InboundMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Not tried again before this (a retry's backoff); None: at once.
+    not_before: Mapped[datetime | None]
+    #: The process holding the message, and when it last renewed its claim (the lease).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    #: What the inbound chain answered, kept before sending so that a retry never asks again.
+    replies: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    #: How many of the replies the provider accepted.
+    parts_sent: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime | None]
 
 
 class OutboundMessage(Base):

@@ -105,9 +105,12 @@ class LanguageIdentifier:
             return Detection(fallback, 0.0, len(words))
         feats = features(words)
         scale = len(feats) ** _TEMPERATURE_EXPONENT
+        logs = {style: self._log_likelihood(style, feats) / scale for style in candidates}
+        # Relative to the best score, so that long messages do not underflow to 0 (log-sum-exp).
+        top = max(logs.values())
         scores: dict[str, float] = defaultdict(float)
-        for style in candidates:
-            scores[language_of(style)] += math.exp(self._log_likelihood(style, feats) / scale)
+        for style, value in logs.items():
+            scores[language_of(style)] += math.exp(value - top)
         best = max(scores, key=lambda language: scores[language])
         return Detection(best, round(scores[best] / sum(scores.values()), 4), len(words))
 

@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
         workers = []
         scheduler = None
         if channels is not None:
-            workers.append(asyncio.create_task(retry_pending(channels)))
+            channels.gateway.start()
             if channels.telegram is not None and settings.telegram_polling:
                 workers.append(asyncio.create_task(channels.poll_telegram()))
             if settings.dispatch_enabled:
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
         for worker in workers:
             worker.cancel()
         if channels is not None:
+            await channels.gateway.stop()  # finishes or gives back the messages it holds
             await channels.close()
 
     internal = Starlette(
@@ -175,13 +176,6 @@ def start_dispatching(settings: Settings, channels: ChannelRoutes) -> AsyncIOSch
     dispatcher = Dispatcher(gateway.database, gateway.engine, gateway.senders, settings,
                             runtime.flow_library().current)
     return start_scheduler(settings, dispatcher)
-
-
-async def retry_pending(channels: ChannelRoutes, every: float = 2.0) -> None:
-    """Process messages left pending (the engine was down) every few seconds."""
-    while True:
-        await asyncio.sleep(every)
-        channels.process_soon()
 
 
 def build_channels(settings: Settings, database: Database, catalog: Catalog) -> ChannelRoutes | None:

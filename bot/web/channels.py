@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from aiogram.exceptions import AiogramError
@@ -52,7 +52,6 @@ class ChannelRoutes:
     gateway: Gateway
     telegram: telegram.TelegramSender | None = None
     sms_enabled: bool = False
-    tasks: set[asyncio.Task[int]] = field(default_factory=set)
 
     async def close(self) -> None:
         """Close the HTTP sessions to the engine and the providers."""
@@ -67,15 +66,9 @@ class ChannelRoutes:
             found.append(Route("/twilio/status", self.twilio_status, methods=["POST"]))
         return found
 
-    def process_soon(self) -> None:
-        """Process pending messages in the background (the webhook has already answered)."""
-        task = asyncio.get_running_loop().create_task(self.gateway.process_pending())
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
     async def _accept(self, inbound: Inbound | None) -> None:
         if inbound is not None and await asyncio.to_thread(self.gateway.record, inbound):
-            self.process_soon()
+            self.gateway.wake()  # handled in the background: the webhook answers at once
 
     async def poll_telegram(self) -> None:
         """Long polling: fetch updates and handle them as the webhook would (no public URL needed)."""

@@ -180,3 +180,14 @@ def test_chat_via_gateway_shows_both_channels_offline(tmp_path) -> None:  # type
                                 input="salom\n", capture_output=True, text=True, timeout=300, env=env)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(CATALOG.render("utter_greet", "uz", channel).text) and expected in result.stdout
+
+
+def test_a_crisis_in_a_message_as_long_as_telegram_allows_gets_the_crisis_contacts(services: Services,
+                                                                                  fakes: Fakes) -> None:
+    """From about 2,000 characters the language detector divided by zero, the engine answered nothing
+    and the message was marked done: no reply at all, even to a crisis."""
+    story = "Uyga qaytganimdan beri hech kim bilan gaplasha olmayapman, ishim ham yoʻq, oilam ham uzoqda. "
+    text = (story * (4000 // len(story)) + "Endi yashagim kelmayapti.")[:4096]
+    assert len(text) > 3900
+    replies = TelegramUser(services, fakes, 910077).say(text)
+    assert "SAMPLE crisis line" in replies[0]["text"]
