@@ -295,7 +295,12 @@ steps:
     offset: 0 minutes
     message:
       en: "Welcome to Hamroh. Write to me whenever you need anything."
+      ru: "Добро пожаловать в Hamroh. Если что-то понадобится, пишите в любое время."
+      uz: "Hamroh xizmatiga xush kelibsiz. Biror narsa kerak bo'lsa, istalgan vaqtda yozing."
+      uz-Cyrl: "Hamroh хизматига хуш келибсиз. Бирор нарса керак бўлса, исталган вақтда ёзинг."
+      kk: "Hamroh қызметіне қош келдіңіз. Бірдеңе қажет болса, кез келген уақытта жазыңыз."
       ky: "Hamroh'ко кош келиңиз. Бир нерсе керек болсо, каалаган убакта жазыңыз."
+      tg: "Ба Hamroh хуш омадед. Агар ягон чиз лозим шавад, дар вақти дилхоҳ нависед."
 """
 
 
