@@ -199,3 +199,36 @@ def test_cli_validate_list_and_preview(tmp_path: Path, monkeypatch: pytest.Monke
     finally:
         get_settings.cache_clear()
         runtime.database.cache_clear()
+
+
+def test_preview_states_a_fallback_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from bot import runtime
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    flows_dir = tmp_path / "flows"
+    flows_dir.mkdir()
+    monthly = GOOD.format(name="f").replace("appointment_scheduled", "monthly").replace("{time}", "10:00")
+    (flows_dir / "f.yml").write_text(monthly.replace("      kk:", "      #kk:")
+                                     .replace("steps:", "fallback: {kk: ru}\nsteps:"), encoding="utf-8")
+    monkeypatch.setenv("HAMROH_DATABASE_URL", f"sqlite:///{tmp_path / 'flows.db'}")
+    monkeypatch.setenv("HAMROH_FLOWS_DIR", str(flows_dir))
+    monkeypatch.setenv("HAMROH_SECRET_KEY", "k")
+    get_settings.cache_clear()
+    runtime.database.cache_clear()
+    runtime.flow_library.cache_clear()
+    try:
+        assert main(["admin", "seed-demo"]) == 0
+        assert main(["flows", "validate"]) == 0
+        assert "Kazakh speakers get the Russian text (fallback)" in capsys.readouterr().out
+        assert main(["flows", "preview", "f", "--person", "3"]) == 0  # the sample person 3 reads Kazakh
+        out = capsys.readouterr().out
+        assert "Завтра в" in out and "(in Russian: the flow has no Kazakh text for this step; its fallback)" in out
+        assert main(["flows", "preview", "f", "--person", "2"]) == 0  # uz-Cyrl: their own text
+        out = capsys.readouterr().out
+        assert "Эртага соат" in out and "fallback" not in out
+    finally:
+        get_settings.cache_clear()
+        runtime.database.cache_clear()
+        runtime.flow_library.cache_clear()
