@@ -15,6 +15,7 @@ from bot.fakes.serving import ServerThread, free_port
 from bot.settings import Settings
 from bot.web.app import create_app
 
+from .admin_harness import admin_cli  # noqa: F401 (a fixture for the caseworker CLI tests)
 from .channel_harness import harness  # noqa: F401 (a fixture for the channel tests)
 
 INTERNAL_TOKEN = "internal-test-token"

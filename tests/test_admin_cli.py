@@ -2,56 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bot.cli import main
 from bot.db.models import Appointment, AuditLog, Course, Person
 from bot.db.session import Database
 from bot.flows.library import FlowLibrary
 from bot.repositories import outbox
 from bot.repositories.courses import register_interest
-from bot.settings import get_settings
 
-
-@pytest.fixture
-def admin(database: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator:
-    """Run `hamroh admin ARGS` against the test database; return (exit code, stdout, stderr)."""
-    monkeypatch.setenv("HAMROH_DATABASE_URL", database.url)
-    monkeypatch.setenv("HAMROH_SECRET_KEY", "test-key")
-    get_settings.cache_clear()
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            code = main(["admin", *args])
-        except SystemExit as error:  # argparse refuses an argument
-            code = int(error.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    get_settings.cache_clear()
-
-
-def count(database: Database, model: type) -> int:
-    with database.transaction() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
+from .admin_harness import count
 
 PERSON = ["people", "add", "--kind", "returnee", "--name", "Test Person", "--language", "uz-Cyrl",
           "--time-zone", "Asia/Tashkent", "--country", "UZ", "--city", "Namangan"]
 
 
-def test_add_show_edit_and_link_code(admin, database: Database) -> None:  # type: ignore[no-untyped-def]
-    assert admin(*PERSON, "--phone", "+998 90 123 45 67", "--second-factor", "05.03.1990")[0] == 0
-    code, out, _ = admin("people", "show", "1")
+def test_add_show_edit_and_link_code(admin_cli, database: Database) -> None:  # type: ignore[no-untyped-def]
+    assert admin_cli(*PERSON, "--phone", "+998 90 123 45 67", "--second-factor", "05.03.1990")[0] == 0
+    code, out, _ = admin_cli("people", "show", "1")
     assert code == 0 and "+998901234567" in out and "second factor set" in out
-    assert admin("people", "edit", "1", "--language", "kk")[0] == 0
-    code, out, _ = admin("people", "link-code", "1")
+    assert admin_cli("people", "edit", "1", "--language", "kk")[0] == 0
+    code, out, _ = admin_cli("people", "link-code", "1")
     assert code == 0 and "/start " in out and "LINK " in out
     with database.transaction() as session:
         person = session.get(Person, 1)
@@ -74,29 +48,29 @@ def test_add_show_edit_and_link_code(admin, database: Database) -> None:  # type
          "no person with id 42"),
     ],
 )
-def test_bad_input_names_the_field_and_writes_nothing(admin, database: Database, args, message) -> None:  # type: ignore[no-untyped-def]
-    code, _, err = admin(*args)
+def test_bad_input_names_the_field_and_writes_nothing(admin_cli, database: Database, args, message) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = admin_cli(*args)
     assert code == 2 and message in err
     assert count(database, Person) == 0
 
 
-def test_appointment_in_the_past_is_refused(admin, database: Database) -> None:  # type: ignore[no-untyped-def]
-    admin(*PERSON)
-    code, _, err = admin("appointments", "add", "--person", "1", "--kind", "psychologist", "--at", "2020-01-01 10:00",
-                         "--place", "Office")
+def test_appointment_in_the_past_is_refused(admin_cli, database: Database) -> None:  # type: ignore[no-untyped-def]
+    admin_cli(*PERSON)
+    code, _, err = admin_cli("appointments", "add", "--person", "1", "--kind", "psychologist",
+                             "--at", "2020-01-01 10:00", "--place", "Office")
     assert code == 2 and "field 'at'" in err and "in the past" in err
     assert count(database, Appointment) == 0
-    assert admin("appointments", "add", "--person", "1", "--kind", "psychologist", "--at", "2099-01-01 10:00",
+    assert admin_cli("appointments", "add", "--person", "1", "--kind", "psychologist", "--at", "2099-01-01 10:00",
                  "--place", "Office")[0] == 0
-    assert admin("appointments", "status", "1", "confirmed")[0] == 0
-    code, out, _ = admin("appointments", "list")
-    assert "confirmed" in out and "2099-01-01 05:00 UTC" in out  # Tashkent is UTC+5
+    assert admin_cli("appointments", "status", "1", "confirmed")[0] == 0
+    code, out, _ = admin_cli("appointments", "list")
+    assert "confirmed" in out and "01.01.2099 10:00 Asia/Tashkent" in out
 
 
 HEADER = "trade,city,title_en,title_ru,instruction_language,start_date,duration_weeks,seats_left,cost,contact\n"
 
 
-def test_csv_import_is_all_or_nothing_and_reports_every_bad_row(admin, database: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_csv_import_is_all_or_nothing_and_reports_every_bad_row(admin_cli, database: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     mixed = tmp_path / "mixed.csv"
     mixed.write_text(
         HEADER
@@ -107,7 +81,7 @@ def test_csv_import_is_all_or_nothing_and_reports_every_bad_row(admin, database:
         + "cooking,Osh,Cooking,,ru,next week,12,-5,0,Centre\n",  # line 6: date and seats
         encoding="utf-8",
     )
-    code, _, err = admin("courses", "import", str(mixed))
+    code, _, err = admin_cli("courses", "import", str(mixed))
     assert code == 2 and "nothing imported" in err
     for expected in ["line 3: field 'trade'", "line 4: field 'city'", "line 5: field 'instruction_language'",
                      "line 6: field 'start_date'", "line 6: field 'seats_left'"]:
@@ -117,31 +91,31 @@ def test_csv_import_is_all_or_nothing_and_reports_every_bad_row(admin, database:
 
     good = tmp_path / "good.csv"
     good.write_text(HEADER + "сварщик,Ташкент,Welding,Сварка,ru,2030-02-01,12,5,0,Centre\n", encoding="utf-8")
-    assert admin("courses", "import", str(good))[0] == 0
+    assert admin_cli("courses", "import", str(good))[0] == 0
     exported = tmp_path / "out.csv"
-    assert admin("courses", "export", str(exported))[0] == 0
+    assert admin_cli("courses", "export", str(exported))[0] == 0
     text = exported.read_text(encoding="utf-8")
     assert "welding,Tashkent" in text and "Сварка" in text
 
 
-def test_seed_demo_loads_sample_data_once(admin, database: Database) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = admin("seed-demo")
+def test_seed_demo_loads_sample_data_once(admin_cli, database: Database) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = admin_cli("seed-demo")
     assert code == 0 and "SAMPLE" in out
     people_before = count(database, Person)
     assert people_before >= 6 and count(database, Course) >= 9
-    assert "already" in admin("seed-demo")[1]
+    assert "already" in admin_cli("seed-demo")[1]
     assert count(database, Person) == people_before
     with database.transaction() as session:
         register_interest(session, 1, None, "welding", "Namangan")
-    code, out, _ = admin("courses", "interests")
+    code, out, _ = admin_cli("courses", "interests")
     assert code == 0 and "person 1" in out and "welding" in out and "Namangan" in out
-    code, out, _ = admin("courses", "list")
+    code, out, _ = admin_cli("courses", "list")
     cities = {"Tashkent", "Namangan", "Andijan", "Almaty", "Shymkent", "Osh", "Bishkek", "Khujand", "Dushanbe"}
     assert all(city in out for city in cities)
 
 
-def test_outbox_lists_what_happened_and_the_answers_with_their_mean(admin, database: Database) -> None:  # type: ignore[no-untyped-def]
-    assert admin(*PERSON, "--consent")[0] == 0
+def test_outbox_lists_what_happened_and_the_answers_with_their_mean(admin_cli, database: Database) -> None:  # type: ignore[no-untyped-def]
+    assert admin_cli(*PERSON, "--consent")[0] == 0
     with database.transaction() as session:
         month = datetime(2031, 5, 1, tzinfo=timezone.utc)
         outbox.plan_monthly(session, FlowLibrary().current(), month, month)
@@ -150,7 +124,22 @@ def test_outbox_lists_what_happened_and_the_answers_with_their_mean(admin, datab
         session.flush()
         assert outbox.record_answer(session, row.id, row.person_id, "2") is not None
         assert outbox.record_answer(session, row.id, row.person_id + 1, "5") is None  # not their message
-    code, out, _ = admin("outbox", "list", "--status", "sent")
-    assert code == 0 and "monthly_wellbeing/check_in" in out and "2031-05-01 06:00 UTC" in out
-    code, out, _ = admin("outbox", "answers", "--flow", "monthly_wellbeing")
+    code, out, _ = admin_cli("outbox", "list", "--status", "sent")
+    assert code == 0 and "monthly_wellbeing/check_in" in out and "01.05.2031 11:00 Asia/Tashkent" in out
+    code, out, _ = admin_cli("outbox", "answers", "--flow", "monthly_wellbeing")
     assert code == 0 and "person 1" in out and out.strip().endswith("1 rating(s), mean 2.00, 1-2 (hard): 1")
+
+
+def test_a_caseworkers_language_change_reaches_every_linked_conversation(  # type: ignore[no-untyped-def]
+    admin_cli, database: Database
+) -> None:
+    from bot.repositories import identities
+
+    assert admin_cli(*PERSON)[0] == 0
+    with database.transaction() as session:
+        for channel, address in (("telegram", "5551234"), ("sms", "+998901112299")):
+            identities.identity_for(session, channel, address).person_id = 1
+    assert admin_cli("people", "edit", "1", "--language", "ky")[0] == 0
+    with database.transaction() as session:
+        linked = identities.linked_identities(session, 1)
+        assert [(i.language, i.language_override) for i in linked] == [("ky", "ky"), ("ky", "ky")]

@@ -25,7 +25,7 @@ from bot.fakes.serving import ServerThread
 from bot.fakes.telegram_api import FakeTelegram
 from bot.fakes.twilio_api import FakeTwilio
 from bot.flows.library import FLOWS_DIR
-from bot.repositories import appointments, identities, outbox, people
+from bot.repositories import appointments, documents, identities, outbox, people
 from bot.scheduler.dispatcher import Dispatcher
 from bot.settings import Settings, get_settings
 
@@ -156,9 +156,8 @@ async def test_a_message_due_in_quiet_hours_waits_for_the_morning(world: World) 
 
 @pytest.mark.parametrize(("change", "expected_note"), [
     ("opt_out", "the person opted out"),
-    ("unlink", "no linked channel"),
     ("blocked", "unreachable on telegram"),
-    ("confirm_missed", "condition no longer true"),
+    ("confirm_missed", "not needed: the person did not miss the appointment"),
 ])
 async def test_a_message_that_no_longer_applies_is_skipped_with_the_reason(
     world: World, change: str, expected_note: str
@@ -171,8 +170,6 @@ async def test_a_message_that_no_longer_applies_is_skipped_with_the_reason(
         assert identity is not None
         if change == "opt_out":
             identities.set_opted_out(session, identity, True)
-        elif change == "unlink":
-            identity.person_id = None
         elif change == "blocked":
             identity.unreachable = True
         else:  # the appointment was attended: no "we missed you"
@@ -182,6 +179,49 @@ async def test_a_message_that_no_longer_applies_is_skipped_with_the_reason(
     skipped = row(world.database, person, step)
     assert skipped.status == "skipped" and expected_note in skipped.note
     assert world.fakes.telegram.sent() == [] and world.fakes.engine.triggered == []
+
+
+def document_ready_without_a_channel(database: Database) -> int:
+    """A person whose Telegram is not linked (yet) and whose passport is ready: the outbox row's id."""
+    person = enrol(database)
+    with database.transaction() as session:
+        identities.identity_for(session, "telegram", CHAT).person_id = None
+        documents.set_document_status(session, person, "passport", "ready", "Office", "", "test")
+        [planned] = outbox.list_outbox(session, person)
+        planned.due_at = planned.not_before = at_local(11, 10)  # as if the caseworker had set it then
+        return planned.id
+
+
+async def test_a_message_without_a_channel_waits_and_goes_out_once_the_person_links(world: World) -> None:
+    row_id = document_ready_without_a_channel(world.database)
+    world.clock.now = at_local(11, 10)
+    report = await world.dispatcher.tick()
+    with world.database.transaction() as session:
+        waiting = outbox.get_row(session, row_id)
+        code = identities.issue_link_code(session, b"k", people.get_person(session, waiting.person_id),
+                                          world.clock.now, timedelta(hours=1))
+    assert report.waiting == 1 and world.fakes.telegram.sent() == []
+    assert (waiting.status, waiting.note) == ("pending", outbox.WAITING_FOR_CHANNEL)
+    assert waiting.not_before == world.clock.now + timedelta(hours=1)  # looked at again, linking or not
+    world.clock.now += timedelta(minutes=5)
+    with world.database.transaction() as session:
+        identity = identities.identity_for(session, "telegram", CHAT)
+        assert identities.redeem_link_code(session, b"k", identity, code, world.clock.now).outcome == "linked"
+    report = await world.dispatcher.tick()
+    assert report.sent == 1
+    assert [m["text"] for m in world.fakes.telegram.sent()] == [f"flow_message {row_id} in uz-Cyrl"]
+
+
+async def test_a_message_without_a_channel_is_skipped_when_its_step_expires(world: World) -> None:
+    row_id = document_ready_without_a_channel(world.database)
+    world.clock.now = at_local(11, 10) + timedelta(days=6, hours=23)
+    assert (await world.dispatcher.tick()).waiting == 1
+    world.clock.now = at_local(11, 10) + timedelta(days=7)
+    await world.dispatcher.tick()
+    with world.database.transaction() as session:
+        skipped = outbox.get_row(session, row_id)
+    assert skipped.status == "skipped" and "did not link Telegram or SMS within 7 day(s)" in skipped.note
+    assert world.fakes.telegram.sent() == []
 
 
 async def test_a_reminder_whose_appointment_has_begun_is_skipped(world: World) -> None:
@@ -295,7 +335,12 @@ steps:
     offset: 0 minutes
     message:
       en: "Welcome to Hamroh. Write to me whenever you need anything."
+      ru: "Добро пожаловать в Hamroh. Если что-то понадобится, пишите в любое время."
+      uz: "Hamroh xizmatiga xush kelibsiz. Biror narsa kerak bo'lsa, istalgan vaqtda yozing."
+      uz-Cyrl: "Hamroh хизматига хуш келибсиз. Бирор нарса керак бўлса, исталган вақтда ёзинг."
+      kk: "Hamroh қызметіне қош келдіңіз. Бірдеңе қажет болса, кез келген уақытта жазыңыз."
       ky: "Hamroh'ко кош келиңиз. Бир нерсе керек болсо, каалаган убакта жазыңыз."
+      tg: "Ба Hamroh хуш омадед. Агар ягон чиз лозим шавад, дар вақти дилхоҳ нависед."
 """
 
 

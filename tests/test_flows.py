@@ -13,6 +13,7 @@ import pytest
 from bot.flows.library import FLOWS_DIR, FlowLibrary, read_flow
 from bot.flows.model import Flow, QuietHours, Step
 from bot.flows.planning import after_quiet_hours, plan_step
+from bot.flows.rendering import step_text
 
 UTC = timezone.utc
 GOOD = """name: {name}
@@ -23,6 +24,12 @@ steps:
     at: "10:00"
     message:
       en: "Tomorrow at {{time}}"
+      ru: "Завтра в {{time}}"
+      uz: "Ertaga soat {{time}} da"
+      uz-Cyrl: "Эртага соат {{time}} да"
+      kk: "Ертең сағат {{time}}-де"
+      ky: "Эртең саат {{time}} да"
+      tg: "Фардо соати {{time}}"
 """
 
 
@@ -43,7 +50,19 @@ def test_shipped_flows_are_valid_in_every_language() -> None:
         (GOOD.format(name="f").replace("en:", "fr:"), "f.yml:8: steps.0.message: unknown language tag(s) fr"),
         (GOOD.format(name="f").replace("{time}", "{hour}"), "f.yml:8: steps.0.message: en: unknown placeholder"),
         (GOOD.format(name="f") + "  - id: day_before\n    offset: 1 day\n    message: {en: x}\n",
-         "f.yml:1: flow: step ids must be unique"),
+         "f.yml:15: steps.1.id: step id 'day_before' is used twice"),
+        (GOOD.format(name="f").replace("appointment_scheduled", "person_enrolled"),
+         "f.yml:8: steps.0.message.en: {time}: a person_enrolled flow fills nothing"),
+        (GOOD.format(name="f").replace("appointment_scheduled", "document_status_changed"),
+         "f.yml:8: steps.0.message.en: {time}: a document_status_changed flow fills {document}"),
+        (GOOD.format(name="f").replace("      kk:", "      #kk:"),
+         "f.yml:8: steps.0.message: no text in kk: people who read Kazakh would get a language"),
+        (GOOD.format(name="f").replace("      uz:", "      #uz:").replace("steps:", "fallback: {uz: ru}\nsteps:"),
+         "f.yml:3: fallback: uz: ru: speakers of uz are not known to read ru"),
+        (GOOD.format(name="f").replace("      ru:", "      #ru:").replace("      kk:", "      #kk:")
+         .replace("steps:", "fallback: {kk: ru}\nsteps:"), "f.yml:9: steps.0.message: no text in ru, kk"),
+        (GOOD.format(name="f").replace("day_before\n", "day_before\n    expires: -1 day\n"),
+         "f.yml:5: steps.0.expires: expires must be a positive time"),
         (GOOD.format(name="f").replace("    at:", "   at:"), "f.yml:6: not valid YAML"),
         (GOOD.format(name="other"), "f.yml:1: name: the flow is called 'other' but the file 'f'"),
         (GOOD.format(name="f").replace("day_before\n", "day_before\n    only_if: sunny\n"),
@@ -58,11 +77,14 @@ def test_errors_name_the_file_and_line(tmp_path: Path, text: str, expected: str)
     assert any(error.startswith(expected) for error in errors), errors
 
 
-def test_missing_languages_are_a_warning_not_an_error(tmp_path: Path) -> None:
-    (tmp_path / "f.yml").write_text(GOOD.format(name="f"))
+def test_a_configured_russian_fallback_for_kazakh_is_valid_and_stated(tmp_path: Path) -> None:
+    text = GOOD.format(name="f").replace("      kk:", "      #kk:").replace("steps:", "fallback: {kk: ru}\nsteps:")
+    (tmp_path / "f.yml").write_text(text)
     flow, errors, warnings = read_flow(tmp_path / "f.yml")
     assert flow is not None and errors == []
-    assert warnings == ["f.yml: step day_before: no text in ru, uz, uz-Cyrl, kk, ky, tg; the default language is used"]
+    assert warnings == ["f.yml: step day_before: no text in kk; Kazakh speakers get the Russian text (fallback)"]
+    assert step_text(flow.steps[0], "kk", "uz", {"time": "10:00"}) == "Завтра в 10:00"
+    assert step_text(flow.steps[0], "ky", "uz", {"time": "10:00"}) == "Эртең саат 10:00 да"
 
 
 def test_yes_and_no_buttons_survive_yaml(tmp_path: Path) -> None:
@@ -177,3 +199,36 @@ def test_cli_validate_list_and_preview(tmp_path: Path, monkeypatch: pytest.Monke
     finally:
         get_settings.cache_clear()
         runtime.database.cache_clear()
+
+
+def test_preview_states_a_fallback_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from bot import runtime
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    flows_dir = tmp_path / "flows"
+    flows_dir.mkdir()
+    monthly = GOOD.format(name="f").replace("appointment_scheduled", "monthly").replace("{time}", "10:00")
+    (flows_dir / "f.yml").write_text(monthly.replace("      kk:", "      #kk:")
+                                     .replace("steps:", "fallback: {kk: ru}\nsteps:"), encoding="utf-8")
+    monkeypatch.setenv("HAMROH_DATABASE_URL", f"sqlite:///{tmp_path / 'flows.db'}")
+    monkeypatch.setenv("HAMROH_FLOWS_DIR", str(flows_dir))
+    monkeypatch.setenv("HAMROH_SECRET_KEY", "k")
+    get_settings.cache_clear()
+    runtime.database.cache_clear()
+    runtime.flow_library.cache_clear()
+    try:
+        assert main(["admin", "seed-demo"]) == 0
+        assert main(["flows", "validate"]) == 0
+        assert "Kazakh speakers get the Russian text (fallback)" in capsys.readouterr().out
+        assert main(["flows", "preview", "f", "--person", "3"]) == 0  # the sample person 3 reads Kazakh
+        out = capsys.readouterr().out
+        assert "Завтра в" in out and "(in Russian: the flow has no Kazakh text for this step; its fallback)" in out
+        assert main(["flows", "preview", "f", "--person", "2"]) == 0  # uz-Cyrl: their own text
+        out = capsys.readouterr().out
+        assert "Эртага соат" in out and "fallback" not in out
+    finally:
+        get_settings.cache_clear()
+        runtime.database.cache_clear()
+        runtime.flow_library.cache_clear()

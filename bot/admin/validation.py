@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from bot.db.models import AppointmentKind, PersonKind
 from bot.nlp.languages import LANGUAGES
@@ -19,13 +20,50 @@ class InputError(ValueError):
     """Bad input; the message says which field (and which line) and why."""
 
 
+#: The validation library's wording replaced by plain words, by its error type.
+PLAIN = {
+    "int_parsing": "write a whole number, e.g. 12",
+    "int_from_float": "write a whole number, e.g. 12",
+    "int_type": "write a whole number, e.g. 12",
+    "missing": "this field is required",
+    "bool_parsing": "write yes or no",
+}
+DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y")
+TIME_FORMATS = tuple(f"{day} {clock}" for day in DATE_FORMATS for clock in ("%H:%M", "%H.%M")) + ("%Y-%m-%dT%H:%M",)
+
+
+def _plain(problem: ErrorDetails) -> str:
+    return PLAIN.get(problem["type"], problem["msg"].removeprefix("Value error, "))
+
+
 def describe(error: ValidationError, line: int | None = None) -> list[str]:
-    """One message per problem: `line 3: field 'phone': …`."""
+    """One message per problem in plain words: `line 3: field 'seats_left': write a whole number`."""
     where = f"line {line}: " if line is not None else ""
     return [
-        f"{where}field '{'.'.join(str(part) for part in problem['loc']) or '?'}': {problem['msg']}"
+        f"{where}field '{'.'.join(str(part) for part in problem['loc']) or '?'}': {_plain(problem)}"
         for problem in error.errors()
     ]
+
+
+def parse_date(value: str) -> date:
+    """A date as caseworkers write it: 05.12.2026, 2026-12-05 or 05/12/2026."""
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{value!r} is not a date; write it like 05.12.2026 or 2026-12-05")
+
+
+def parse_local_time(value: str) -> datetime:
+    """A local time as caseworkers write it: 05.12.2026 09:00, 2026-12-05 09:00 or 2026-12-05T09:00."""
+    compact = " ".join(value.split())
+    for pattern in TIME_FORMATS:
+        try:
+            return datetime.strptime(compact, pattern)
+        except ValueError:
+            continue
+    raise ValueError(f"{value!r} is not a time; write it like 05.12.2026 09:00 or 2026-12-05 09:00")
 
 
 def check_language(value: str) -> str:
@@ -92,14 +130,15 @@ class AppointmentInput(BaseModel):
     family_session: bool = False
 
     def starts_at(self, now: datetime) -> datetime:
-        """The start in UTC; refuses a time in the past."""
+        """The start (aware, in the person's zone); refuses a time in the past."""
         local = self.local_time.replace(tzinfo=ZoneInfo(self.time_zone))
         if local <= now:
-            raise InputError(f"field 'at': {self.local_time:%Y-%m-%d %H:%M} is in the past")
+            raise InputError(f"field 'at': {self.local_time:%d.%m.%Y %H:%M} ({self.time_zone}) is in the past")
         return local
 
 
 class CourseRow(BaseModel):
+    id: int | None = None
     trade: str
     city: str
     title_en: str
@@ -114,6 +153,16 @@ class CourseRow(BaseModel):
     descriptions: dict[str, str] = {}
 
     _language = field_validator("instruction_language")(check_language)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _blank_id(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start_date(cls, value: object) -> object:
+        return parse_date(value) if isinstance(value, str) else value
 
     @field_validator("duration_weeks", "seats_left", "cost")
     @classmethod

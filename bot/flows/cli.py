@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot import runtime
 from bot.db.models import Person, utcnow
-from bot.flows.model import Flow
+from bot.flows.model import LANGUAGE_NAMES, Flow
 from bot.flows.planning import plan_flow
 from bot.flows.rendering import appointment_values, step_text
 from bot.repositories import appointments, people
@@ -92,6 +92,10 @@ def _preview(flow: Flow, person_id: int) -> int:
         print(f"- {step.id}: {when} [{planned.outcome}]"
               + (f" if {step.only_if}" if step.only_if else ""))
         print(f"  {text}")
+        shown = step.text_language(person.language)
+        if shown != person.language:
+            print(f"  (in {LANGUAGE_NAMES.get(shown or '', 'the default language')}: the flow has no "
+                  f"{LANGUAGE_NAMES[person.language]} text for this step; its fallback)")
         if step.buttons:
             print(f"  buttons: {', '.join(step.buttons)}")
     return 0

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.flows.model import Flow
+from bot.flows.model import LANGUAGE_NAMES, Flow
 from bot.settings import REPO_ROOT
 
 FLOWS_DIR = REPO_ROOT / "flows"
@@ -57,8 +57,13 @@ def read_flow(path: Path) -> tuple[Flow | None, list[str], list[str]]:
         ], []
     if flow.name != path.stem:
         return None, [f"{name}:1: name: the flow is called {flow.name!r} but the file {path.stem!r}"], []
-    warnings = [f"{name}: step {step}: no text in {', '.join(tags)}; the default language is used"
-                for step, tags in flow.missing_languages().items()]
+    problems = [f"{name}:{_line_of(node, location)}: {'.'.join(map(str, location))}: {message}"
+                for location, message in flow.problems()]
+    if problems:
+        return None, problems, []
+    warnings = [f"{name}: step {step}: no text in {tag}; {LANGUAGE_NAMES[tag]} speakers get the "
+                f"{LANGUAGE_NAMES[other]} text (fallback)"
+                for step, tags in flow.fallbacks_used().items() for tag, other in tags.items()]
     return flow, [], warnings
 
 

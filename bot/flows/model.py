@@ -6,7 +6,7 @@ import re
 import string
 from datetime import time, timedelta
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from bot.nlp.languages import LANGUAGES
 
@@ -17,6 +17,21 @@ TRIGGERS = (
 CONDITIONS = ("appointment_scheduled_or_confirmed", "appointment_not_confirmed", "appointment_missed", "document_ready")
 BUTTONS = ("confirm", "reschedule", "cancel", "yes", "no", "rating")
 PLACEHOLDERS = ("kind", "date", "time", "place", "document")
+#: What each trigger can fill in: a placeholder it does not provide would be sent empty.
+APPOINTMENT_VALUES = ("kind", "date", "time", "place")
+TRIGGER_VALUES = {
+    "appointment_scheduled": APPOINTMENT_VALUES, "appointment_changed": APPOINTMENT_VALUES,
+    "appointment_cancelled": APPOINTMENT_VALUES, "document_status_changed": ("document",),
+}
+#: A language whose speakers may get another language's text instead, if a flow says so
+#: (`fallback: {kk: ru}`): Russian for Kazakh, Kyrgyz and Tajik speakers, and nothing else.
+ALLOWED_FALLBACKS = {"kk": "ru", "ky": "ru", "tg": "ru"}
+#: Language names in the caseworkers' messages.
+LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "uz": "Uzbek (Latin)", "uz-Cyrl": "Uzbek (Cyrillic)",
+                  "kk": "Kazakh", "ky": "Kyrgyz", "tg": "Tajik"}
+#: How long after its time a message may still go out when the person had no linked channel.
+DEFAULT_EXPIRY = timedelta(days=7)
+Location = tuple[str | int, ...]
 _OFFSET = re.compile(r"^\s*(-?\d+)\s*(minute|hour|day|week)s?\s*$")
 _UNITS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1),
           "week": timedelta(weeks=1)}
@@ -59,12 +74,30 @@ class Step(BaseModel):
     only_if: str | None = None
     if_late: str = "send"
     buttons: list[str] = []
+    expires: timedelta = DEFAULT_EXPIRY
     message: dict[str, str]
+    #: The flow's `fallback` (set by the flow): language → the language its speakers read instead.
+    _fallback: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("offset", mode="before")
     @classmethod
     def _offset(cls, value: object) -> timedelta:
         return value if isinstance(value, timedelta) else parse_offset(str(value))
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _expires(cls, value: object) -> timedelta:
+        delta = value if isinstance(value, timedelta) else parse_offset(str(value))
+        if delta <= timedelta(0):
+            raise ValueError("expires must be a positive time, e.g. '7 days'")
+        return delta
+
+    def text_language(self, language: str) -> str | None:
+        """The language of the text a speaker of `language` gets: their own, the flow's fallback, or None."""
+        if language in self.message:
+            return language
+        fallback = self._fallback.get(language)
+        return fallback if fallback in self.message else None
 
     @field_validator("at", mode="before")
     @classmethod
@@ -123,6 +156,8 @@ class Flow(BaseModel):
     description: str = ""
     trigger: str
     quiet_hours: QuietHours = QuietHours()
+    #: Languages whose speakers get another language's text when a step has none of their own.
+    fallback: dict[str, str] = {}
     steps: list[Step]
 
     @field_validator("name")
@@ -139,20 +174,59 @@ class Flow(BaseModel):
             raise ValueError(f"unknown trigger {value!r}; use one of {', '.join(TRIGGERS)}")
         return value
 
-    @model_validator(mode="after")
-    def _unique_steps(self) -> Flow:
-        ids = [step.id for step in self.steps]
-        if len(set(ids)) != len(ids):
-            raise ValueError("step ids must be unique in a flow")
-        if not ids:
+    @field_validator("fallback")
+    @classmethod
+    def _fallback(cls, value: dict[str, str]) -> dict[str, str]:
+        for tag, other in value.items():
+            if ALLOWED_FALLBACKS.get(tag) != other:
+                allowed = ", ".join(f"{k}: {v}" for k, v in ALLOWED_FALLBACKS.items())
+                raise ValueError(f"{tag}: {other}: speakers of {tag} are not known to read {other}; allowed: {allowed}")
+        return value
+
+    @field_validator("steps")
+    @classmethod
+    def _some_steps(cls, value: list[Step]) -> list[Step]:
+        if not value:
             raise ValueError("a flow needs at least one step")
+        return value
+
+    @model_validator(mode="after")
+    def _share_fallback(self) -> Flow:
+        for step in self.steps:
+            step._fallback = dict(self.fallback)
         return self
 
     def step(self, step_id: str) -> Step | None:
         """The step with this id, if the flow (still) has it."""
         return next((s for s in self.steps if s.id == step_id), None)
 
-    def missing_languages(self) -> dict[str, list[str]]:
-        """Per step, the languages without their own text (they fall back to the default)."""
-        return {s.id: [tag for tag in LANGUAGES if tag not in s.message] for s in self.steps
-                if any(tag not in s.message for tag in LANGUAGES)}
+    def problems(self) -> list[tuple[Location, str]]:
+        """What would break a message, each with where it is in the file: a step id used twice,
+        a placeholder the trigger does not fill, a language with no text and no fallback."""
+        found: list[tuple[Location, str]] = []
+        seen: set[str] = set()
+        offered = TRIGGER_VALUES.get(self.trigger, ())
+        for index, step in enumerate(self.steps):
+            if step.id in seen:
+                found.append((("steps", index, "id"), f"step id {step.id!r} is used twice; step ids must be unique"))
+            seen.add(step.id)
+            for tag, text in step.message.items():
+                names = sorted({name for _, name, _, _ in string.Formatter().parse(text) if name} - set(offered))
+                if names:
+                    fills = ", ".join(f"{{{name}}}" for name in offered) or "nothing"
+                    found.append((("steps", index, "message", tag),
+                                  f"{', '.join(f'{{{name}}}' for name in names)}: a {self.trigger} flow fills "
+                                  f"{fills}; the person would read an empty gap"))
+            missing = [tag for tag in LANGUAGES if step.text_language(tag) is None]
+            if missing:
+                found.append((("steps", index, "message"), f"no text in {', '.join(missing)}: people who read "
+                              f"{', '.join(LANGUAGE_NAMES[tag] for tag in missing)} would get a language they may "
+                              f"not read (see `fallback` in flows/README.md)"))
+        return found
+
+    def fallbacks_used(self) -> dict[str, dict[str, str]]:
+        """Per step, the languages whose speakers get the fallback language's text."""
+        used = {step.id: {tag: self.fallback[tag] for tag in LANGUAGES
+                          if tag not in step.message and step.text_language(tag) is not None}
+                for step in self.steps}
+        return {step_id: tags for step_id, tags in used.items() if tags}

@@ -62,8 +62,9 @@ def trigger_values(
 
 
 def step_text(step: Step, language: str, default_language: str, values: dict[str, str]) -> str:
-    """The step's message in `language` (else the default language), placeholders filled."""
-    template = step.message.get(language) or step.message.get(default_language) or next(iter(step.message.values()))
+    """The step's message in `language`, else in the language the flow lets its speakers read instead
+    (validation makes sure there is one); the default language only for a flow never validated."""
+    template = step.message.get(step.text_language(language) or default_language) or next(iter(step.message.values()))
     return template.format_map(_Blank(values))
 
 

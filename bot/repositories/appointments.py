@@ -78,24 +78,35 @@ def free_slots(session: Session, caseworker_id: int, now: datetime, limit: int =
 
 
 def add_free_slot(session: Session, caseworker_id: int, starts_at: datetime) -> FreeSlot:
-    """Offer a slot for rescheduling."""
+    """Offer a slot for rescheduling (once)."""
+    taken = select(FreeSlot.id).where(FreeSlot.caseworker_id == caseworker_id, FreeSlot.starts_at == starts_at)
+    if session.scalar(taken) is not None:
+        raise ValueError("the caseworker already offers that time")
     slot = FreeSlot(caseworker_id=caseworker_id, starts_at=starts_at)
     session.add(slot)
     session.flush()
     return slot
 
 
+def move(session: Session, appointment: Appointment, starts_at: datetime, actor: str) -> None:
+    """Move an appointment to another time (a caseworker agreed it with the person): it is
+    scheduled again and its reminders are planned again for the new time; audited."""
+    if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.ATTENDED):
+        raise ValueError(f"appointment {appointment.id} is {appointment.status.value}: add a new one instead")
+    old = appointment.starts_at
+    appointment.starts_at = starts_at
+    appointment.status = AppointmentStatus.SCHEDULED
+    audit.record(
+        session, actor, "appointment_moved", "appointment", appointment.id, appointment.person_id,
+        old=old.isoformat(), new=starts_at.isoformat(),
+    )
+    on_event(session, "appointment_changed", appointment.person_id, f"appointment:{appointment.id}",
+             appointment.starts_at)
+
+
 def move_to_slot(session: Session, appointment: Appointment, slot: FreeSlot, actor: str) -> None:
     """Move an appointment to a free slot of its caseworker; the slot is taken."""
     if slot.taken or slot.caseworker_id != appointment.caseworker_id:
         raise ValueError("that slot is no longer free")
-    old = appointment.starts_at
     slot.taken = True
-    appointment.starts_at = slot.starts_at
-    appointment.status = AppointmentStatus.SCHEDULED
-    audit.record(
-        session, actor, "appointment_moved", "appointment", appointment.id, appointment.person_id,
-        old=old.isoformat(), new=slot.starts_at.isoformat(),
-    )
-    on_event(session, "appointment_changed", appointment.person_id, f"appointment:{appointment.id}",
-             appointment.starts_at)
+    move(session, appointment, slot.starts_at, actor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, select
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Course, CourseInterest
@@ -43,6 +43,22 @@ def add_course(session: Session, **fields: object) -> Course:
     session.add(course)
     session.flush()
     return course
+
+
+def update_course(session: Session, course: Course, **fields: object) -> Course:
+    """Change a course's fields (validated by the caller)."""
+    for name, value in fields.items():
+        setattr(course, name, value)
+    session.flush()
+    return course
+
+
+def delete_course(session: Session, course: Course, actor: str) -> None:
+    """Remove a course; interests in it keep their trade and city; audited."""
+    session.execute(update(CourseInterest).where(CourseInterest.course_id == course.id).values(course_id=None))
+    audit.record(session, actor, "course_deleted", "course", course.id, None)
+    session.delete(course)
+    session.flush()
 
 
 def register_interest(

@@ -10,10 +10,29 @@ from bot.repositories import audit
 from bot.scheduler.events import on_event
 
 
+def choices(group: str) -> list[str]:
+    """The document types (`document_type`) or statuses (`document_status`): the keys of the
+    catalog's `words:` section, which says each of them in every language."""
+    from bot import runtime
+
+    catalog = runtime.catalog()
+    return list(catalog.languages[catalog.default_language]["words"][group])
+
+
+def _check(group: str, value: str) -> None:
+    allowed = choices(group)
+    if value not in allowed:
+        what = group.replace("_", " ")
+        raise ValueError(f"unknown {what} {value!r}; use one of {', '.join(allowed)}")
+
+
 def set_document_status(
     session: Session, person_id: int, type_: str, status: str, office: str, note: str, actor: str
 ) -> Document:
-    """Create or update the person's document of this type, audited."""
+    """Create or update the person's document of this type, audited; type and status must be
+    ones the catalog can say in the person's language."""
+    _check("document_type", type_)
+    _check("document_status", status)
     document = session.scalar(select(Document).where(Document.person_id == person_id, Document.type == type_))
     if document is None:
         document = Document(person_id=person_id, type=type_, status=status, office=office, note=note)
@@ -24,6 +43,11 @@ def set_document_status(
     audit.record(session, actor, "document_status", "document", document.id, person_id, status=status)
     on_event(session, "document_status_changed", person_id, f"document:{document.id}")
     return document
+
+
+def list_documents(session: Session, person_id: int) -> list[Document]:
+    """One person's documents, by type (for their caseworker)."""
+    return list(session.scalars(select(Document).where(Document.person_id == person_id).order_by(Document.type)))
 
 
 def disclose_documents(session: Session, person_id: int, channel: str, type_: str | None = None) -> list[Document]:

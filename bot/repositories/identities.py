@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import ChannelIdentity, LinkAttempt, LinkCode, Person
-from bot.repositories import audit
+from bot.repositories import audit, outbox
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(hours=1)
@@ -194,6 +194,7 @@ def redeem_link_code(
     elif identity.channel == "sms":
         person.phone = identity.address
     audit.record(session, "system", "identity_linked", "person", person.id, person.id, channel=identity.channel)
+    outbox.release_waiting_for_channel(session, person.id, now)
     return LinkResult("linked", person)
 
 
@@ -262,3 +263,40 @@ def set_record_language(session: Session, person: Person) -> None:
     """A caseworker changed the person's language: every linked channel switches with the next message."""
     for identity in session.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == person.id)):
         identity.language = identity.language_override = person.language
+
+
+def list_identities(session: Session, now: datetime, locked_only: bool = False,
+                    person_id: int | None = None) -> list[ChannelIdentity]:
+    """Telegram accounts and phones that wrote to us, by id; only locked ones, or one person's."""
+    query = select(ChannelIdentity).order_by(ChannelIdentity.id)
+    if locked_only:
+        query = query.where(ChannelIdentity.locked_until > now)
+    if person_id is not None:
+        query = query.where(ChannelIdentity.person_id == person_id)
+    return list(session.scalars(query))
+
+
+def unlock(session: Session, identity: ChannelIdentity, actor: str) -> None:
+    """Lift a lock after wrong link codes or second factors (the caseworker spoke to the person); audited."""
+    identity.locked_until, identity.failed_attempts = None, 0
+    audit.record(session, actor, "identity_unlocked", "identity", identity.id, identity.person_id,
+                 channel=identity.channel)
+
+
+def unlink(session: Session, identity: ChannelIdentity, actor: str) -> Person:
+    """A lost or stolen phone or Telegram account loses access to the person's record; audited.
+
+    The record forgets that number or account, and any verification on it ends.
+    """
+    person = person_of(session, identity)
+    if person is None:
+        raise ValueError(f"account {identity.id} is not linked to anyone")
+    if identity.channel == "sms" and person.phone == identity.address:
+        person.phone = None
+    if identity.channel == "telegram" and str(person.telegram_user_id) == identity.address:
+        person.telegram_user_id = None
+    identity.person_id, identity.verified_until, identity.language_override = None, None, None
+    identity.last_menu = []
+    forget_question(identity)
+    audit.record(session, actor, "identity_unlinked", "identity", identity.id, person.id, channel=identity.channel)
+    return person

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import FlowAnswer, OutboxMessage, Person, PersonKind, utcnow
 from bot.flows.model import Flow
 from bot.flows.planning import plan_flow
 
+#: Notes of rows skipped because they were not needed (not a problem) start with this.
+NOT_NEEDED = "not needed: "
+#: The note of a row that waits for the person to link Telegram or a phone.
+WAITING_FOR_CHANNEL = "waiting for the person to link Telegram or SMS"
 NOTES = {
-    "late_skip": "time had passed when planned; the flow skips it",
-    "late_send": "time had passed when planned; sent at once",
-    "quiet_skip": "quiet hours would delay it past the event itself",
+    "late_skip": NOT_NEEDED + "its time had passed when it was planned",
+    "late_send": "its time had passed when it was planned: sent at once",
+    "quiet_skip": NOT_NEEDED + "quiet hours would have delayed it past the appointment",
 }
+#: Rows still to be sent (or being sent), and rows that went wrong.
+UPCOMING = ("pending", "sending", "delivering")
+PROBLEMS = ("failed", "uncertain")
 #: Flows planned when an appointment is scheduled are re-planned when it moves.
 REPLANNED_ON_CHANGE = {"appointment_changed": "appointment_scheduled"}
 
@@ -61,14 +68,36 @@ def plan(
     return rows
 
 
-def list_outbox(session: Session, person_id: int | None = None, status: str | None = None) -> list[OutboxMessage]:
-    """Outbox rows by due time, optionally for one person or status."""
+def list_outbox(
+    session: Session, person_id: int | None = None, status: str | None = None, everything: bool = True
+) -> list[OutboxMessage]:
+    """Outbox rows by due time, optionally for one person or status.
+
+    Without `everything`: only what is still to be sent and what went wrong (failed, uncertain,
+    skipped for a reason other than not being needed); not sent, cancelled or unneeded rows.
+    """
     query = select(OutboxMessage).order_by(OutboxMessage.due_at.is_(None), OutboxMessage.due_at, OutboxMessage.id)
     if person_id is not None:
         query = query.where(OutboxMessage.person_id == person_id)
     if status is not None:
         query = query.where(OutboxMessage.status == status)
+    elif not everything:
+        query = query.where(or_(
+            OutboxMessage.status.in_(UPCOMING + PROBLEMS),
+            and_(OutboxMessage.status == "skipped", OutboxMessage.note.not_like(NOT_NEEDED + "%")),
+        ))
     return list(session.scalars(query))
+
+
+def release_waiting_for_channel(session: Session, person_id: int, now: datetime) -> int:
+    """The person linked a channel: what waited for one is due at once (the dispatcher decides again)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.person_id == person_id, OutboxMessage.status == "pending",
+               OutboxMessage.note == WAITING_FOR_CHANNEL)
+        .values(not_before=now, updated_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # Dispatch: every state change is its own short transaction, so a crash between two of them

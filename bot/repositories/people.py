@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Caseworker, FamilyLink, Person
+from bot.db.models import Caseworker, ChannelIdentity, FamilyLink, Person
+from bot.nlp.romanize import romanize
 from bot.repositories import audit
 from bot.scheduler.events import on_event
 
@@ -27,6 +30,30 @@ def list_people(session: Session) -> list[Person]:
     return list(session.scalars(select(Person).order_by(Person.id)))
 
 
+def _folded(text: str) -> str:
+    """A script-neutral spelling: Мадина, madina and MADINA, Ўғилой and O'g'iloy are one name."""
+    return " ".join(romanize(text).split())
+
+
+def search_people(session: Session, text: str) -> list[Person]:
+    """People whose name contains `text` (any case, Latin or Cyrillic), or whose phone or linked
+    Telegram account or phone contains its digits (at least four), by id."""
+    wanted = _folded(text)
+    digits = re.sub(r"\D", "", text)
+    by_address: set[int] = set()
+    if len(digits) >= 4:
+        query = select(ChannelIdentity.person_id, ChannelIdentity.address).where(ChannelIdentity.person_id.is_not(None))
+        by_address = {person_id for person_id, address in session.execute(query)
+                      if person_id is not None and digits in re.sub(r"\D", "", address)}
+    found = []
+    for person in list_people(session):
+        phone_digits = re.sub(r"\D", "", person.phone or "")
+        if (wanted and wanted in _folded(person.name)) or person.id in by_address or (
+                len(digits) >= 4 and (digits in phone_digits or digits in str(person.telegram_user_id or ""))):
+            found.append(person)
+    return found
+
+
 def add_person(session: Session, **fields: object) -> Person:
     """Add a person (fields already validated by the caller)."""
     person = Person(**fields)
@@ -42,6 +69,11 @@ def get_caseworker(session: Session, caseworker_id: int) -> Caseworker:
     if caseworker is None:
         raise NotFound(f"no caseworker with id {caseworker_id}")
     return caseworker
+
+
+def list_caseworkers(session: Session) -> list[Caseworker]:
+    """Every caseworker, by id."""
+    return list(session.scalars(select(Caseworker).order_by(Caseworker.id)))
 
 
 def add_caseworker(session: Session, name: str, country: str) -> Caseworker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Handoff, HandoffStatus, Referral, ReferralStatus
+from bot.db.models import Caseworker, ChannelIdentity, Handoff, HandoffStatus, Person, Referral, ReferralStatus
 from bot.repositories import audit
 from bot.repositories.people import NotFound
 from bot.scheduler.events import on_event
@@ -79,3 +79,31 @@ def update_handoff(session: Session, handoff_id: int, status: HandoffStatus, act
     handoff.status = status
     audit.record(session, actor, "handoff_status", "handoff", handoff.id, handoff.person_id, new=status.value)
     return handoff
+
+
+def get_handoff(session: Session, handoff_id: int) -> Handoff:
+    """The handoff with `handoff_id`, or NotFound."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise NotFound(f"no handoff with id {handoff_id}")
+    return handoff
+
+
+def may_read(caseworker: Caseworker, person: Person | None, urgent: bool) -> bool:
+    """Whether a caseworker may read what a person wrote and how to reach them.
+
+    Their own people, people with no caseworker (or not linked yet), and anyone urgent: a crisis
+    must not wait for one caseworker's day off.
+    """
+    return urgent or person is None or person.caseworker_id in (None, caseworker.id)
+
+
+def reach(session: Session, identity_id: int | None) -> ChannelIdentity | None:
+    """The Telegram account or phone a request came from, if known."""
+    return session.get(ChannelIdentity, identity_id) if identity_id is not None else None
+
+
+def record_reading(session: Session, caseworker: Caseworker, entity: str, entity_id: int,
+                   person_id: int | None) -> None:
+    """Audit that a caseworker read a request's text and contact details (the text itself is not logged)."""
+    audit.record(session, f"caseworker:{caseworker.id}", f"{entity}_read", entity, entity_id, person_id)

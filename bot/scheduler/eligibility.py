@@ -16,9 +16,18 @@ from bot.db.models import Appointment, AppointmentStatus, Document, OutboxMessag
 from bot.flows.model import Flow, Step
 from bot.flows.planning import after_quiet_hours
 from bot.flows.rendering import trigger_entity
-from bot.repositories import identities
+from bot.repositories import identities, outbox
 
 ACTIVE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+#: A row waiting for a linked channel is looked at again at least this often (linking also wakes it).
+RECHECK = timedelta(hours=1)
+#: Why a step's condition stopped holding, in the words a caseworker reads.
+NOT_NEEDED = {
+    "appointment_scheduled_or_confirmed": "the appointment is no longer on (cancelled, to be rescheduled or over)",
+    "appointment_not_confirmed": "the person already confirmed the appointment",
+    "appointment_missed": "the person did not miss the appointment",
+    "document_ready": "the document is no longer ready to collect",
+}
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ class Target:
 
 @dataclass(frozen=True)
 class Decision:
-    """send (to `target`), wait (until `until`) or skip, with the reason."""
+    """send (to `target`), wait (until `until`) or skip, with the reason; "none": no linked channel."""
 
     action: str
     note: str = ""
@@ -69,11 +78,20 @@ def event_has_passed(session: Session, step: Step, trigger_key: str, now: dateti
     return appointment is not None and appointment.starts_at <= now
 
 
+def wait_for_channel(row: OutboxMessage, step: Step, now: datetime) -> Decision:
+    """No linked channel yet: wait (linking wakes the row) until the step expires, then skip."""
+    deadline = (row.due_at or now) + step.expires
+    if now >= deadline:
+        return Decision("skip", f"no linked channel: the person did not link Telegram or SMS within "
+                                f"{step.expires.days} day(s) of its time")
+    return Decision("wait", outbox.WAITING_FOR_CHANNEL, until=min(deadline, now + RECHECK))
+
+
 def choose_target(session: Session, person: Person, channels: set[str], default_language: str) -> Decision:
-    """The linked identity to write to, or why there is none."""
+    """The linked identity to write to, or why there is none ("none" when nothing is linked)."""
     linked = identities.linked_identities(session, person.id)
     if not linked:
-        return Decision("skip", "no linked channel: the person has not connected Telegram or SMS")
+        return Decision("none")
     reasons = []
     for identity in linked:
         if identity.opted_out:
@@ -104,10 +122,12 @@ def decide(
     if person.opted_out:
         return Decision("skip", "the person opted out")
     if step.only_if and not condition_holds(session, step.only_if, row.trigger_key):
-        return Decision("skip", f"condition no longer true: {step.only_if}")
+        return Decision("skip", outbox.NOT_NEEDED + NOT_NEEDED[step.only_if])
     if event_has_passed(session, step, row.trigger_key, now):
         return Decision("skip", "too late: the appointment it reminds of has begun")
     decision = choose_target(session, person, channels, default_language)
+    if decision.action == "none":
+        return wait_for_channel(row, step, now)
     if decision.action != "send":
         return decision
     local = now.astimezone(ZoneInfo(person.time_zone))
