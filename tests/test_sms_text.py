@@ -50,7 +50,8 @@ def test_split_body_at_lines_and_never_over_the_limit() -> None:
         ("ТОКТОТ", "ky", ("opt_out", "ky")), ("бас кунед", "tg", ("opt_out", "tg")),
         ("баста", "kk", ("opt_in", "kk")),
         # "баста" is Russian for "enough": never a START in a Russian conversation
-        ("баста", "ru", None), ("baста", "ru", None),
+        ("баста", "ru", None), ("baста", "ru", None), ("баста", None, None),  # unknown language: not assumed
+        ("toktat", "kk", ("opt_out", "kk")), ("отписка", "tg", ("opt_out", "tg")), ("оғоз", "tg", ("opt_in", "tg")),
         # "хватит" (enough) and "бас" (enough) are no carrier words: the engine asks what is meant
         ("хватит", "ru", None), ("бас", "tg", None), ("bas", "uz", None),
         ("stop sending the course info", "en", None), ("Salom", "uz", None), ("", None, None),

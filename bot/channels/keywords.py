@@ -48,15 +48,29 @@ BY_LANGUAGE: dict[str, dict[str, str]] = {
                 "обунадан чиқиш": OPT_OUT, "отписка": OPT_OUT, "отписаться": OPT_OUT,
                 "қайта обуна": OPT_IN, "обуна бўлиш": OPT_IN, "қайта обуна бўлиш": OPT_IN,
                 "обунани тиклаш": OPT_IN, "бошлаш": OPT_IN, "қайта бошлаш": OPT_IN},
-    "kk": {"тоқтат": OPT_OUT, "тоқтатыңыз": OPT_OUT, "баста": OPT_IN, "бастау": OPT_IN},
-    "ky": {"токтот": OPT_OUT, "токтотуңуз": OPT_OUT, "башта": OPT_IN, "баштоо": OPT_IN},
-    "tg": {"бас кунед": OPT_OUT, "қатъ кунед": OPT_OUT, "оғоз": OPT_IN},
+    "kk": {"тоқтат": OPT_OUT, "тоқтатыңыз": OPT_OUT, "тоқтатыңызшы": OPT_OUT, "тоқтатыңыздар": OPT_OUT,
+           "toktat": OPT_OUT, "toqtat": OPT_OUT, "toktatynyz": OPT_OUT, "отписка": OPT_OUT,
+           "жазылымнан шығу": OPT_OUT,
+           "бастау": OPT_IN, "баста": OPT_IN, "bastau": OPT_IN, "қайта қосу": OPT_IN, "қайта жазылу": OPT_IN},
+    "ky": {"токтот": OPT_OUT, "токтотуңуз": OPT_OUT, "токтоткула": OPT_OUT, "токтотуңузчу": OPT_OUT,
+           "toktot": OPT_OUT, "toktotunuz": OPT_OUT, "toktotkula": OPT_OUT, "отписка": OPT_OUT,
+           "жазылуудан чыгуу": OPT_OUT,
+           "баштоо": OPT_IN, "башта": OPT_IN, "bashtoo": OPT_IN, "кайра жазылуу": OPT_IN, "кайра кошуу": OPT_IN},
+    "tg": {"бас кунед": OPT_OUT, "bas kuned": OPT_OUT, "қатъ кунед": OPT_OUT,
+           "обунаро бекор кунед": OPT_OUT, "obunaro bekor kuned": OPT_OUT,
+           "отписка": OPT_OUT, "отписаться": OPT_OUT, "otpiska": OPT_OUT,
+           "оғоз": OPT_IN, "ogoz": OPT_IN, "обунаро барқарор кунед": OPT_IN,
+           "obunaro barqaror kuned": OPT_IN, "боз обуна": OPT_IN, "boz obuna": OPT_IN, "подписаться": OPT_IN},
 }
+#: Words a language reads differently from the language that lists them: never keywords in that
+#: language's conversation, and never before the language is known (Russian "баста" is "enough").
+NOT_KEYWORDS: dict[str, set[str]] = {"ru": {"баста", "хватит"}, "uz": {"bas"}, "uz-Cyrl": {"бас"}, "tg": {"бас"}}
 #: An opt-in word inside a sentence of at most this many words ("start please", "START again").
 SHORT_SENTENCE_WORDS = 6
 _PUNCTUATION = re.compile(r"[^\w\s]+")
 _UNIVERSAL = {fold(word): kind for word, kind in UNIVERSAL.items()}
 _BY_LANGUAGE = {language: {fold(word): kind for word, kind in words.items()} for language, words in BY_LANGUAGE.items()}
+_AMBIGUOUS = {fold(word) for words in NOT_KEYWORDS.values() for word in words}
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ def _lookup(words: str, language: str | None) -> Keyword | None:
         kind = _BY_LANGUAGE.get(language, {}).get(words)
         return Keyword(kind, language) if kind else None
     readings = {(tag, words_of[words]) for tag, words_of in _BY_LANGUAGE.items() if words in words_of}
-    if len({kind for _, kind in readings}) != 1:
+    if words in _AMBIGUOUS or len({kind for _, kind in readings}) != 1:
         return None  # unknown word, or languages disagree on what it means
     kinds = {kind for _, kind in readings}
     tags = sorted(tag for tag, _ in readings)
