@@ -8,6 +8,8 @@ from bot.actions.common import Caller
 from bot.actions.flows import flow_message
 from bot.db.models import AppointmentKind, PersonKind
 from bot.db.session import Database
+from bot.flows.model import Step
+from bot.flows.rendering import step_question
 from bot.repositories import appointments, outbox, people
 
 
@@ -33,3 +35,15 @@ def test_only_the_persons_own_message_in_flight_is_rendered(database: Database) 
         assert [b["payload"] for b in message.buttons][0].startswith("/confirm_appointment")
         outbox.set_outcome(row, "sent", "")
         assert flow_message(session, caller(session, owner.id, "uz-Cyrl"), row.id) is None  # not again
+
+
+def test_a_typed_yes_or_no_answers_the_steps_question() -> None:
+    reminder = Step(id="day_before", offset=timedelta(days=-1), buttons=["confirm", "reschedule", "cancel"],
+                    message={"en": "Will you come?"})
+    missed = Step(id="missed", offset=timedelta(days=1), buttons=["reschedule"], message={"en": "Another time?"})
+    asked = Step(id="asked", offset=timedelta(days=1), buttons=["yes", "no"], message={"en": "Did it help?"})
+    told = Step(id="told", offset=timedelta(days=1), buttons=[], message={"en": "See you."})
+    assert step_question(reminder, "appointment:12", 40) == "remind:12"
+    assert step_question(missed, "appointment:12", 40) == "reschedule:12"
+    assert step_question(asked, "referral:3", 40) == "flow:40"
+    assert step_question(told, "appointment:12", 40) is None

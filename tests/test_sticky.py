@@ -12,6 +12,11 @@ SURE = 0.99
         # first message: the channel's hint wins over an unsure guess, else the guess
         (None, Detection("tg", 0.4, 1), "ru", None, "ru"),
         (None, Detection("kk", 0.4, 1), None, None, "kk"),
+        # …but a confident first message over two or more words wins over the hint
+        (None, Detection("kk", SURE, 2), "ru", None, "kk"),
+        (None, Detection("uz-Cyrl", SURE, 4), "uz", None, "uz-Cyrl"),
+        (None, Detection("en", SURE, 1), "ru", None, "ru"),  # "ok" from a Russian Telegram
+        (None, None, "tg", None, "tg"),
         # short or unsure messages never flip a set language
         ("ru", Detection("en", SURE, 1), None, None, "ru"),  # "ok"
         ("uz", Detection("tg", 0.6, 1), None, None, "uz"),  # "салом"
@@ -31,6 +36,8 @@ SURE = 0.99
         ("tg", Detection("en", 0.0, 0), None, None, "tg"),
         # an unknown explicit tag is ignored
         ("ru", None, None, "fr", "ru"),
+        # an explicit language (the record's, after a link) wins over a confident detection
+        (None, Detection("ru", SURE, 6), "ru", "ky", "ky"),
     ],
 )
 def test_choose_language(current, detection, hint, explicit, expected) -> None:  # type: ignore[no-untyped-def]

@@ -1,19 +1,24 @@
-"""Appointments: list, confirm, cancel (asks once), reschedule (free slots or a request)."""
+"""Appointments: list, confirm, cancel (asks once), reschedule (free slots or a request).
+
+Nothing changes an appointment unless the person clearly asked (a button, or a message the
+classifier is sure of) or answered yes to a question that named the appointment.
+"""
 
 from __future__ import annotations
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from sqlalchemy.orm import Session
 
 from bot import runtime
-from bot.actions.common import Caller, Outcome, Say, ServiceAction, entity
-from bot.db.models import Appointment, AppointmentStatus
+from bot.actions import pending
+from bot.actions.common import Caller, Outcome, Say, ServiceAction, clearly_asked, entity
+from bot.db.models import Appointment, AppointmentKind, AppointmentStatus
 from bot.repositories import appointments
 from bot.repositories.people import NotFound
 from bot.responses.menus import payload
 
 SHOWN = 3
+YES_NO = [{"key": "yes", "payload": "/affirm"}, {"key": "no", "payload": "/deny"}]
 
 
 def visible_appointments(session: Session, caller: Caller) -> list[Appointment]:
@@ -33,15 +38,35 @@ def describe(caller: Caller, appointment: Appointment) -> str:
     return f"{caller.local(appointment.starts_at)}, {kind}, {appointment.place}"
 
 
+def actions_for(appointment: Appointment) -> list[dict[str, str]]:
+    """Confirm / another time / cancel buttons for one appointment."""
+    return [
+        {"key": "confirm", "payload": payload("confirm_appointment", appointment_id=appointment.id)},
+        {"key": "reschedule", "payload": payload("reschedule_appointment", appointment_id=appointment.id)},
+        {"key": "cancel", "payload": payload("cancel_appointment", appointment_id=appointment.id)},
+    ]
+
+
 def not_linked() -> Outcome:
     return Outcome([Say("utter_not_linked")])
 
 
+def own_appointment(session: Session, caller: Caller, appointment_id: int) -> Appointment | None:
+    """The caller's own active appointment with this id, else None (someone else's, or over)."""
+    try:
+        appointment = appointments.get_appointment(session, appointment_id)
+    except NotFound:
+        return None
+    if caller.person is None or caller.family is not None or appointment.person_id != caller.person.id:
+        return None
+    return appointment if appointment.status in appointments.ACTIVE else None
+
+
 def chosen(session: Session, caller: Caller, tracker: Tracker, intent: str) -> Appointment | Outcome:
     """The appointment the message means: by id from a button, or the only one; else a question."""
-    own = visible_appointments(session, caller)
     if caller.family is not None:  # family members may look, but only the returnee changes things
-        own = []
+        return Outcome([Say("utter_family_cannot_change")])
+    own = visible_appointments(session, caller)
     wanted = entity(tracker, "appointment_id")
     if wanted is not None:
         match = [a for a in own if str(a.id) == wanted]
@@ -54,8 +79,16 @@ def chosen(session: Session, caller: Caller, tracker: Tracker, intent: str) -> A
     return Outcome([Say("utter_appointment_which", choices=choices)])
 
 
+def ask(caller: Caller, question: str, reply: str, appointment: Appointment) -> Outcome:
+    """A yes/no question naming the appointment; the answer is handled by `action_answer`."""
+    return Outcome(
+        [Say(reply, {"when": caller.local(appointment.starts_at)}, YES_NO)],
+        pending.ask(f"{question}:{appointment.id}", caller.now.timestamp()),
+    )
+
+
 class ListAppointments(ServiceAction):
-    """`ask_appointments`: the next few, with buttons to act on the first."""
+    """`ask_appointments`: the next few; each choice names its appointment."""
 
     def name(self) -> str:
         return "action_appointments"
@@ -64,19 +97,35 @@ class ListAppointments(ServiceAction):
         if caller.person is None:
             return not_linked()
         upcoming = visible_appointments(session, caller)
+        wanted = entity(tracker, "appointment_id")
+        picked = [a for a in upcoming if str(a.id) == wanted]
+        if picked and caller.family is None:
+            return Outcome([Say("utter_appointment_chosen", {"appointment": describe(caller, picked[0])},
+                                actions_for(picked[0]))])
         if not upcoming:
             return Outcome([Say("utter_appointments_none")])
-        lines = "\n".join(f"- {describe(caller, a)}" for a in upcoming[:SHOWN])
-        first = upcoming[0]
-        choices = [] if caller.family is not None else [
-            {"key": "confirm", "payload": payload("confirm_appointment", appointment_id=first.id)},
-            {"key": "reschedule", "payload": payload("reschedule_appointment", appointment_id=first.id)},
-            {"key": "cancel", "payload": payload("cancel_appointment", appointment_id=first.id)},
-        ]
+        shown = upcoming[:SHOWN]
+        lines = "\n".join(f"- {describe(caller, a)}" for a in shown)
+        if caller.family is not None:
+            choices = []
+        elif len(shown) == 1:
+            choices = actions_for(shown[0])
+        else:
+            choices = [{"title": describe(caller, a), "payload": payload("ask_appointments", appointment_id=a.id)}
+                       for a in shown]
         return Outcome([Say("utter_appointments_list", {"appointments": lines}, choices)])
 
 
+def confirm(session: Session, caller: Caller, appointment: Appointment) -> Outcome:
+    """Confirm the appointment (the person clearly asked, or said yes)."""
+    assert caller.person is not None
+    appointments.set_status(session, appointment, AppointmentStatus.CONFIRMED, f"person:{caller.person.id}")
+    return Outcome([Say("utter_appointment_confirmed", {"when": caller.local(appointment.starts_at)})])
+
+
 class ConfirmAppointment(ServiceAction):
+    """Confirms when clearly asked; otherwise asks, naming the appointment."""
+
     def name(self) -> str:
         return "action_confirm_appointment"
 
@@ -86,12 +135,13 @@ class ConfirmAppointment(ServiceAction):
         appointment = chosen(session, caller, tracker, "confirm_appointment")
         if isinstance(appointment, Outcome):
             return appointment
-        appointments.set_status(session, appointment, AppointmentStatus.CONFIRMED, f"person:{caller.person.id}")
-        return Outcome([Say("utter_appointment_confirmed", {"when": caller.local(appointment.starts_at)})])
+        if not clearly_asked(tracker):
+            return ask(caller, "confirm", "utter_ask_confirm", appointment)
+        return confirm(session, caller, appointment)
 
 
 class CancelAppointment(ServiceAction):
-    """Asks once; the answer (affirm/deny) is handled by `action_answer`."""
+    """Always asks once; the answer (affirm/deny) is handled by `action_answer`."""
 
     def name(self) -> str:
         return "action_cancel_appointment"
@@ -102,27 +152,44 @@ class CancelAppointment(ServiceAction):
         appointment = chosen(session, caller, tracker, "cancel_appointment")
         if isinstance(appointment, Outcome):
             return appointment
-        choices = [{"key": "yes", "payload": "/affirm"}, {"key": "no", "payload": "/deny"}]
-        return Outcome(
-            [Say("utter_ask_cancel", {"when": caller.local(appointment.starts_at)}, choices)],
-            [SlotSet("pending", f"cancel:{appointment.id}")],
-        )
+        return ask(caller, "cancel", "utter_ask_cancel", appointment)
 
 
-def cancel_confirmed(session: Session, caller: Caller, appointment_id: int) -> Outcome:
+def cancel(session: Session, caller: Caller, appointment: Appointment) -> Outcome:
     """The person said yes to cancelling."""
-    try:
-        appointment = appointments.get_appointment(session, appointment_id)
-    except NotFound:
-        return Outcome([Say("utter_appointments_none")])
-    if caller.person is None or appointment.person_id != caller.person.id:
-        return Outcome([Say("utter_appointments_none")])
+    assert caller.person is not None
     appointments.set_status(session, appointment, AppointmentStatus.CANCELLED, f"person:{caller.person.id}")
     return Outcome([Say("utter_appointment_cancelled", {"when": caller.local(appointment.starts_at)})])
 
 
+def reschedule(session: Session, caller: Caller, appointment: Appointment, slot_id: str | None) -> Outcome:
+    """Move to a chosen free slot, offer free slots, or record the request for the caseworker.
+
+    Free slots are the caseworker's own: only a caseworker appointment is offered them; a
+    lawyer's, doctor's or psychologist's appointment is always a request.
+    """
+    assert caller.person is not None
+    actor = f"person:{caller.person.id}"
+    slots = []
+    if appointment.kind is AppointmentKind.CASEWORKER and appointment.caseworker_id is not None:
+        slots = appointments.free_slots(session, appointment.caseworker_id, caller.now)
+    picked = [slot for slot in slots if str(slot.id) == slot_id]
+    if picked:
+        appointments.move_to_slot(session, appointment, picked[0], actor)
+        return Outcome([Say("utter_appointment_moved", {"when": caller.local(appointment.starts_at)})])
+    if slots:
+        choices = [
+            {"title": caller.local(slot.starts_at),
+             "payload": payload("reschedule_appointment", appointment_id=appointment.id, slot_id=slot.id)}
+            for slot in slots
+        ]
+        return Outcome([Say("utter_choose_slot", choices=choices)])
+    appointments.set_status(session, appointment, AppointmentStatus.RESCHEDULE_REQUESTED, actor)
+    return Outcome([Say("utter_reschedule_requested")])
+
+
 class RescheduleAppointment(ServiceAction):
-    """Offers the caseworker's free slots; without any, records the request."""
+    """Another time: when clearly asked; otherwise asks, naming the appointment."""
 
     def name(self) -> str:
         return "action_reschedule_appointment"
@@ -133,20 +200,15 @@ class RescheduleAppointment(ServiceAction):
         appointment = chosen(session, caller, tracker, "reschedule_appointment")
         if isinstance(appointment, Outcome):
             return appointment
-        actor = f"person:{caller.person.id}"
-        slot_id = entity(tracker, "slot_id")
-        slots = appointments.free_slots(session, appointment.caseworker_id or 0, caller.now)
-        if slot_id is not None:
-            picked = [slot for slot in slots if str(slot.id) == slot_id]
-            if picked:
-                appointments.move_to_slot(session, appointment, picked[0], actor)
-                return Outcome([Say("utter_appointment_moved", {"when": caller.local(appointment.starts_at)})])
-        if slots:
-            choices = [
-                {"title": caller.local(slot.starts_at),
-                 "payload": payload("reschedule_appointment", appointment_id=appointment.id, slot_id=slot.id)}
-                for slot in slots
-            ]
-            return Outcome([Say("utter_choose_slot", choices=choices)])
-        appointments.set_status(session, appointment, AppointmentStatus.RESCHEDULE_REQUESTED, actor)
-        return Outcome([Say("utter_reschedule_requested")])
+        if not clearly_asked(tracker):
+            return ask(caller, "reschedule", "utter_ask_reschedule", appointment)
+        return reschedule(session, caller, appointment, entity(tracker, "slot_id"))
+
+
+def reminder_declined(caller: Caller, appointment: Appointment) -> Outcome:
+    """"No" to a reminder's "will you come?": offer another time or cancelling this appointment."""
+    choices = [
+        {"key": "reschedule", "payload": payload("reschedule_appointment", appointment_id=appointment.id)},
+        {"key": "cancel", "payload": payload("cancel_appointment", appointment_id=appointment.id)},
+    ]
+    return Outcome([Say("utter_reminder_declined", {"when": caller.local(appointment.starts_at)}, choices)])

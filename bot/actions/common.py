@@ -20,8 +20,12 @@ from sqlalchemy.orm import Session
 
 from bot import runtime
 from bot.db.models import ChannelIdentity, FamilyLink, Person, PersonKind, utcnow
+from bot.nlp.intent_rules import CLEAR_CONFIDENCE
 from bot.repositories import identities, people
 from bot.settings import get_settings
+
+#: Channels on which a caseworker can write back to the person.
+REACHABLE_CHANNELS = {"telegram", "sms"}
 
 
 @dataclass
@@ -35,10 +39,17 @@ class Caller:
     person: Person | None
     family: FamilyLink | None
     now: datetime
+    #: What the person wrote ("" for a button or a message the app sent on their behalf).
+    message: str = ""
 
     @property
     def is_family(self) -> bool:
         return self.person is not None and self.person.kind is PersonKind.FAMILY
+
+    @property
+    def reachable(self) -> bool:
+        """True if a caseworker can write back on this account or phone."""
+        return self.identity is not None and self.identity.channel in REACHABLE_CHANNELS
 
     def local(self, moment: datetime) -> str:
         """A time as the person reads it: day.month hour:minute in their time zone."""
@@ -61,12 +72,31 @@ class Outcome:
 
     replies: list[Say]
     events: list[EventType] = field(default_factory=list)
+    #: Notes for the app after the replies (e.g. {"awaiting": "second_factor"}), never shown.
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def entity(tracker: Tracker, name: str) -> str | None:
     """The latest message's value of entity `name`, if any."""
     value = next(tracker.get_latest_entity_values(name), None)
     return str(value) if value is not None else None
+
+
+def written(tracker: Tracker) -> str:
+    """The text of the latest message, or "" when it was a button payload (`/intent{…}`)."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    return "" if text.startswith("/") else text
+
+
+def intent_confidence(tracker: Tracker) -> float:
+    """The classifier's confidence in the latest message's intent."""
+    return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+
+
+def clearly_asked(tracker: Tracker) -> bool:
+    """A button (or the app) sent the intent, or the classifier is sure of it: only then does a
+    state-changing intent act without asking (CLEAR_CONFIDENCE)."""
+    return not written(tracker) or intent_confidence(tracker) >= CLEAR_CONFIDENCE
 
 
 def caller_of(session: Session, tracker: Tracker) -> Caller:
@@ -83,6 +113,7 @@ def caller_of(session: Session, tracker: Tracker) -> Caller:
         person=person,
         family=family,
         now=utcnow(),
+        message=written(tracker),
     )
 
 
@@ -107,4 +138,6 @@ class ServiceAction(Action, ABC):
         outcome = await asyncio.to_thread(self._in_transaction, tracker)
         for reply in outcome.replies:
             dispatcher.utter_message(response=reply.name, values=reply.values, choices=reply.choices)
+        for note in outcome.notes:
+            dispatcher.utter_message(json_message=note)
         return outcome.events

@@ -1,15 +1,17 @@
-"""Keep the conversation's language and channel up to date after every message."""
+"""Keep the conversation's language, channel and open question up to date after every message."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import pending
 from bot.nlp.langid import Detection
-from bot.nlp.sticky import choose_language
+from bot.nlp.sticky import choose_language, is_language
 
 CHANNELS = {"telegram", "sms", "terminal"}
 
@@ -23,9 +25,13 @@ def latest_user_metadata(tracker: Tracker) -> dict[str, Any]:
 
 
 def explicit_language(tracker: Tracker) -> str | None:
-    """The language chosen from the language menu in the latest message, if any."""
+    """A language chosen with the latest message: from the language menu, or set by the app
+    (`language_explicit`: the record's language after a link or a caseworker's change)."""
     value = next(tracker.get_latest_entity_values("language"), None)
-    return value if isinstance(value, str) else None
+    if is_language(value):
+        return str(value)
+    value = latest_user_metadata(tracker).get("language_explicit")
+    return str(value) if is_language(value) else None
 
 
 def detection_of(parse_data: dict[str, Any]) -> Detection | None:
@@ -37,7 +43,8 @@ def detection_of(parse_data: dict[str, Any]) -> Detection | None:
 
 
 class TrackConversation(Action):
-    """Slot mapping action: sets `language` (sticky) and `channel` on every user turn."""
+    """Slot mapping action, run on every user message: sets `language` (sticky) and `channel`,
+    and closes the open question unless this message is a yes or no to it in time."""
 
     def name(self) -> str:
         return "action_track_conversation"
@@ -59,6 +66,9 @@ class TrackConversation(Action):
         channel = metadata.get("channel")
         if channel in CHANNELS and channel != tracker.get_slot("channel"):
             events.append(SlotSet("channel", channel))
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if tracker.get_slot("pending") and not pending.survives(tracker.get_slot("pending_at"), intent, time.time()):
+            events += pending.close()
         return events
 
 
@@ -71,7 +81,7 @@ class ChangeLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if explicit_language(tracker):
+        if next(tracker.get_latest_entity_values("language"), None):
             dispatcher.utter_message(response="utter_language_changed")
         else:
             dispatcher.utter_message(response="utter_choose_language")

@@ -22,6 +22,15 @@ def wanted(tracker: Tracker, name: str) -> str | None:
     return vocabulary.find(name, tracker.latest_message.get("text") or "")
 
 
+def unknown_trade(tracker: Tracker) -> str | None:
+    """A trade the message names that no course has (the entity extractor found it, the
+    vocabulary does not know it), so the person is told rather than shown other trades."""
+    found = entity(tracker, "trade")
+    if found is None or wanted(tracker, "trade") is not None:
+        return None
+    return found
+
+
 def title(caller: Caller, course: Course) -> str:
     return course.titles.get(caller.language) or course.titles.get("en") or course.trade
 
@@ -59,17 +68,30 @@ class SearchCourses(ServiceAction):
             choices = [{"key": "register", "payload": payload("register_course_interest", course_id=course.id)}]
             return Outcome([Say("utter_course_details", values, choices)])
         trade, city = wanted(tracker, "trade"), wanted(tracker, "city")
+        unknown = unknown_trade(tracker)
+        if unknown is not None:
+            return Outcome([Say("utter_courses_trade_unknown", {"trade": unknown})])
         if trade is None and city is None:
             return Outcome([Say("utter_courses")])
         found = courses.search(session, trade, city, caller.now.date())
-        if not found:
-            return Outcome([Say("utter_courses_none")])
-        lines = "\n".join(
-            f"{n}. {title(caller, c)} - {city_name(caller, c)}, {c.start_date:%d.%m}" for n, c in enumerate(found, 1)
-        )
-        choices = [{"title": f"{n}. {title(caller, c)}"[:40], "payload": payload("ask_courses", course_id=c.id)}
-                   for n, c in enumerate(found, 1)]
-        return Outcome([Say("utter_courses_found", {"courses": lines}, choices)])
+        if found:
+            return listing(caller, "utter_courses_found", found)
+        if trade is not None and city is not None:  # the same trade elsewhere, other trades in that city
+            nearby = courses.search(session, trade, None, caller.now.date(), limit=2)
+            nearby += [c for c in courses.search(session, None, city, caller.now.date(), limit=2) if c not in nearby]
+            if nearby:
+                return listing(caller, "utter_courses_alternatives", nearby)
+        return Outcome([Say("utter_courses_none")])
+
+
+def listing(caller: Caller, reply: str, found: list[Course]) -> Outcome:
+    """A numbered list of courses, each with a button for its details."""
+    lines = "\n".join(
+        f"{n}. {title(caller, c)} - {city_name(caller, c)}, {c.start_date:%d.%m}" for n, c in enumerate(found, 1)
+    )
+    choices = [{"title": f"{n}. {title(caller, c)}"[:40], "payload": payload("ask_courses", course_id=c.id)}
+               for n, c in enumerate(found, 1)]
+    return Outcome([Say(reply, {"courses": lines}, choices)])
 
 
 class RegisterCourseInterest(ServiceAction):

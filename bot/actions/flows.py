@@ -4,14 +4,16 @@ rating a person gives in reply is kept for programme monitoring."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from bot import runtime
+from bot.actions import pending
 from bot.actions.common import Caller, Outcome, Say, ServiceAction, caller_of, entity
 from bot.flows.rendering import StepMessage, render_step
 from bot.repositories import outbox
@@ -34,7 +36,7 @@ def flow_message(session: Session, caller: Caller, outbox_id: int) -> StepMessag
 
 
 class FlowMessage(Action):
-    """`flow_message{"outbox_id"}`: say the flow step; a yes/no question waits for the answer."""
+    """`flow_message{"outbox_id"}`: say the flow step; its question (if any) waits for a yes or no."""
 
     def name(self) -> str:
         return "action_flow_message"
@@ -53,7 +55,7 @@ class FlowMessage(Action):
         if message is None:
             return []
         dispatcher.utter_message(text=message.text, buttons=message.buttons)
-        return [SlotSet("pending", f"flow:{wanted}")] if message.asks_yes_no else []
+        return pending.ask(message.question, time.time()) if message.question else []
 
 
 class RateWellbeing(ServiceAction):

@@ -29,7 +29,8 @@ class StepMessage:
 
     text: str
     buttons: list[dict[str, str]]
-    asks_yes_no: bool
+    #: The question a typed yes or no answers (see bot/actions/pending.py), or None.
+    question: str | None
 
 
 def trigger_entity(trigger_key: str) -> tuple[str, int | None]:
@@ -87,6 +88,21 @@ def step_buttons(step: Step, catalog: Catalog, language: str, trigger_key: str, 
     return buttons
 
 
+def step_question(step: Step, trigger_key: str, outbox_id: int) -> str | None:
+    """What a typed yes or no answers: the flow's own yes/no question; for an appointment
+    reminder, "will you come?" (yes confirms) or "shall we find another time?"."""
+    if "yes" in step.buttons or "no" in step.buttons:
+        return f"flow:{outbox_id}"
+    kind, number = trigger_entity(trigger_key)
+    if kind != "appointment" or number is None:
+        return None
+    if "confirm" in step.buttons:
+        return f"remind:{number}"
+    if "reschedule" in step.buttons:
+        return f"reschedule:{number}"
+    return None
+
+
 def render_step(
     session: Session, catalog: Catalog, step: Step, person: Person, language: str, trigger_key: str, outbox_id: int
 ) -> StepMessage:
@@ -95,6 +111,6 @@ def render_step(
     return StepMessage(
         text=step_text(step, language, catalog.default_language, values),
         buttons=step_buttons(step, catalog, language, trigger_key, outbox_id),
-        asks_yes_no=any(name in ("yes", "no") for name in step.buttons),
+        question=step_question(step, trigger_key, outbox_id),
     )
 

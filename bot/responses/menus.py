@@ -23,6 +23,9 @@ RESPONSE_BUTTONS = {
     "utter_crisis": [("human", "/talk_to_human")],
     "utter_flow_answer_no": [("human", "/talk_to_human")],
     "utter_wellbeing_low": [("support", "/request_psych_support"), ("human", "/talk_to_human")],
+    "utter_distress": [("support", "/request_psych_support"), ("human", "/talk_to_human")],
+    "utter_deny_gentle": [("support", "/request_psych_support"), ("human", "/talk_to_human")],
+    "utter_family_cannot_change": [("human", "/talk_to_human")],
 }
 
 

@@ -101,7 +101,8 @@ def test_telegram_link_appointments_and_documents_in_uzbek_cyrillic(services: Se
     assert linked[0]["text"] == CATALOG.render("utter_link_ok", "uz-Cyrl").text
     listed = user.say("Учрашувларим қачон?")
     assert "Sample office" in listed[0]["text"] and listed[0]["reply_markup"]["inline_keyboard"]
-    confirmed = user.press(listed[0], 0)
+    chosen = user.press(listed[0], 0)  # each appointment has its own choice, then confirm / another time / cancel
+    confirmed = user.press(chosen[0], 0)
     assert fits("utter_appointment_confirmed", "uz-Cyrl", confirmed[0]["text"])
     assert fakes.telegram.sent("answerCallbackQuery")
     documents = user.say("/check_document_status")
@@ -157,7 +158,9 @@ def test_sms_appointments_support_and_human_in_tajik(services: Services, fakes: 
     user = SmsUser(services, fakes, "+992900000001")
     user.say(f"LINK {link_code(services, 5)}")
     listed = user.say("/ask_appointments")
-    assert "Sample office" in listed[0]["Body"] and "\n3 " in listed[0]["Body"]
+    assert "Sample office" in listed[0]["Body"] and "\n2 " in listed[0]["Body"]
+    chosen = user.say("1")  # the first appointment: confirm / another time / cancel
+    assert "\n3 " in chosen[0]["Body"]
     asked = user.say("3")  # cancel: asks once
     assert asked[0]["Body"].endswith("\n1 " + CATALOG.languages["tg"]["buttons"]["yes"] + "\n2 "
                                      + CATALOG.languages["tg"]["buttons"]["no"])

@@ -21,7 +21,7 @@ CONTACTS = CrisisContacts.load(get_settings().crisis_contacts_file)
 
 
 def text_of(name: str, language: str, channel: str | None = None) -> str:
-    values = {"contacts": CONTACTS.lines_for(language)}
+    values = {"contacts": CONTACTS.lines_for(language), "opens": "09:00", "closes": "18:00"}
     return CATALOG.render(name, language, channel, values).text
 
 
@@ -76,7 +76,8 @@ def test_crisis_phrasings_never_trained_on_get_the_crisis_reply(services: Servic
         heldout = yaml.safe_load((REPO_ROOT / "tests/data/heldout" / f"{language}.yml").read_text())
         message = heldout["crisis"][0]
         replies = services.send(new_conversation(), message, hint=language)
-        assert replies[0]["text"] == text_of("utter_crisis", language)
+        # no account behind this conversation: nobody can write back, so nobody is promised to
+        assert replies[0]["text"] == text_of("utter_crisis_unreachable", language)
         assert "SAMPLE" in replies[0]["text"]
 
 
@@ -111,3 +112,22 @@ def test_out_of_scope_or_unclear_gets_a_clarification_and_the_menu(
     replies = services.send(new_conversation(), message, hint=language)
     assert replies[0]["text"] == text_of("utter_clarify", language)
     assert len(replies[0]["buttons"]) == 6
+
+
+@pytest.mark.parametrize(
+    "language, message",
+    [("en", "tailoring Tashkent"), ("ru", "шитьё Ташкент"), ("uz", "tikuvchilik Toshkent"), ("kk", "тігін Шымкент"),
+     ("tg", "кафшергарӣ дар Хуҷанд")],
+)
+def test_the_bots_own_course_examples_are_a_course_search(services: Services, language: str, message: str) -> None:
+    replies = services.send(new_conversation(), message, hint=language)
+    assert services.parse(message)["intent"]["name"] == "ask_courses"
+    responses = CATALOG.languages[language]["responses"]
+    found, elsewhere = (responses[name]["text"].split("{")[0] for name in ("utter_courses_found",
+                                                                         "utter_courses_alternatives"))
+    assert replies[0]["text"].startswith((found, elsewhere)) and "(sample)" in replies[0]["text"]
+
+
+def test_an_unknown_trade_is_said_to_be_unknown(services: Services) -> None:
+    replies = services.send(new_conversation(), "курсы пилотов в Алматы", hint="ru")
+    assert replies[0]["text"] == CATALOG.render("utter_courses_trade_unknown", "ru", values={"trade": "пилотов"}).text

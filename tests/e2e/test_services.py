@@ -8,21 +8,34 @@ from its own new channel address, so tests do not share conversations.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.admin.seed import SAMPLE_COURSE_TITLES, SAMPLE_SECOND_FACTOR
-from bot.db.models import Appointment, AppointmentStatus, AuditLog, CourseInterest, Handoff, Person, Referral
+from bot.admin.seed import SAMPLE_COURSE_TITLES
+from bot.db.models import (
+    Appointment,
+    AppointmentStatus,
+    AuditLog,
+    ChannelIdentity,
+    CourseInterest,
+    Handoff,
+    Person,
+    Referral,
+    utcnow,
+)
 from bot.responses.catalog import Catalog
+from bot.safety.contacts import CrisisContacts
+from bot.settings import get_settings
 
 from .conftest import Services
 
 pytestmark = pytest.mark.e2e
 CATALOG = Catalog.load("uz")
-PERSON_OF = {"uz": 1, "uz-Cyrl": 2, "kk": 3, "ky": 4, "tg": 5, "ru": 6}
+PERSON_OF = {"uz": 1, "uz-Cyrl": 2, "kk": 3, "ky": 4, "tg": 5, "ru": 6, "en": 1}
 
 
 def text(name: str, language: str, channel: str, **values: str) -> str:
@@ -39,13 +52,13 @@ def send(services: Services, conversation: str, message: str, channel: str, lang
     return services.send(conversation, message, channel=channel, hint=language)
 
 
-def first_appointment(services: Services, person: int) -> tuple[Appointment, str]:
-    """The person's next appointment and its start as the bot shows it (local day.month hour:minute)."""
+def first_appointment(services: Services, person: int, index: int = 0) -> tuple[Appointment, str]:
+    """The person's next (or `index`th) appointment and its start as the bot shows it (local day.month
+    hour:minute)."""
     with services.database.transaction() as session:
-        appointment = session.scalars(
+        appointment = list(session.scalars(
             select(Appointment).where(Appointment.person_id == person).order_by(Appointment.starts_at)
-        ).first()
-        assert appointment is not None
+        ))[index]
         zone = ZoneInfo(session.get(Person, person).time_zone)  # type: ignore[union-attr]
     return appointment, appointment.starts_at.astimezone(zone).strftime("%d.%m %H:%M")
 
@@ -58,7 +71,11 @@ def test_appointments_list_confirm_cancel_and_reschedule(services: Services, lan
     listed = send(services, conversation, "/ask_appointments", channel, language)
     assert listed[0]["text"].startswith(text("utter_appointments_list", language, channel, appointments=""))
     assert when in listed[0]["text"] and "Sample office" in listed[0]["text"]
-    confirm, reschedule, cancel = (b["payload"] for b in listed[0]["buttons"])
+    first = listed[0]["buttons"][0]  # each appointment has its own choice
+    assert when in first["title"] and len(listed[0]["buttons"]) == 2
+    chosen = send(services, conversation, first["payload"], channel, language)
+    assert chosen[0]["text"].startswith(when)
+    confirm, reschedule, cancel = (b["payload"] for b in chosen[0]["buttons"])
 
     confirmed = send(services, conversation, confirm, channel, language)
     assert confirmed[0]["text"] == text("utter_appointment_confirmed", language, channel, when=when)
@@ -141,7 +158,9 @@ def test_crisis_gives_country_contacts_and_alerts_the_caseworker(
     assert f"SAMPLE crisis line {country}" in replies[0]["text"]
     with services.database.transaction() as session:
         handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == conversation)).one()
-    assert handoff.priority == "urgent"
+    assert handoff.priority == "urgent" and handoff.identity_id is not None and handoff.language == language
+    contacts = CrisisContacts.load(get_settings().crisis_contacts_file).lines_for(language, country)
+    assert replies[0]["text"] == text("utter_crisis", language, channel, contacts=contacts)
 
 
 @pytest.mark.parametrize("language, channel", [("uz-Cyrl", "telegram"), ("kk", "sms"), ("tg", "telegram")])
@@ -175,21 +194,18 @@ def test_linked_telegram_sees_documents_and_the_disclosure_is_audited(services: 
     assert disclosed
 
 
-def test_sms_needs_the_second_factor_and_locks_after_five_wrong_answers(services: Services) -> None:
+def test_sms_documents_wait_for_the_apps_second_factor(services: Services) -> None:
     conversation, _ = talk(services, "uz-Cyrl", "sms")
-    asked = send(services, conversation, "/check_document_status", "sms", "uz-Cyrl")
-    assert asked[-1]["text"] == text("utter_ask_second_factor", "uz-Cyrl", "sms")
-    for _ in range(4):
-        wrong = send(services, conversation, "01.02.2003", "sms", "uz-Cyrl")
-        assert wrong[0]["text"] == text("utter_second_factor_wrong", "uz-Cyrl", "sms")
-    locked = send(services, conversation, "01.02.2003", "sms", "uz-Cyrl")
-    assert text("utter_verification_locked", "uz-Cyrl", "sms") in [r["text"] for r in locked]
-    again = send(services, conversation, "/check_document_status", "sms", "uz-Cyrl")
-    assert [r["text"] for r in again] == [text("utter_verification_locked", "uz-Cyrl", "sms")]
-
-    other, _ = talk(services, "uz-Cyrl", "sms")
-    send(services, other, "/check_document_status", "sms", "uz-Cyrl")
-    shown = send(services, other, SAMPLE_SECOND_FACTOR, "sms", "uz-Cyrl")
+    assert services.client is not None
+    replies = services.run(services.client.send(conversation, "/check_document_status",
+                                                {"channel": "sms", "language_hint": "uz-Cyrl"}))
+    texts = [r.get("text") for r in replies if "text" in r]
+    assert texts == [text("utter_ask_second_factor", "uz-Cyrl", "sms")]
+    assert {"awaiting": "second_factor"} in [r.get("custom") for r in replies]  # the app asks and checks
+    with services.database.transaction() as session:  # the app checked the date of birth
+        identity = session.scalars(select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation)).one()
+        identity.verified_until = utcnow() + timedelta(minutes=10)
+    shown = send(services, conversation, "/check_document_status", "sms", "uz-Cyrl")
     assert "Sample office" in shown[-1]["text"]
 
 
@@ -199,3 +215,42 @@ def test_a_family_member_never_sees_documents(services: Services) -> None:
     assert [r["text"] for r in replies] == [text("utter_documents_family", "uz", "sms")]
     listed = send(services, conversation, "/ask_appointments", "sms", "uz")
     assert "Sample office" in listed[0]["text"] and not listed[0].get("buttons")  # the shared family session only
+
+
+def test_an_unanswered_question_expires_when_the_conversation_moves_on(services: Services) -> None:
+    conversation, person = talk(services, "ru", "telegram")
+    appointment, when = first_appointment(services, person, -1)  # the one no other test changes
+    cancel = f'/cancel_appointment{{"appointment_id": "{appointment.id}"}}'
+    asked = send(services, conversation, cancel, "telegram", "ru")
+    assert asked[0]["text"] == text("utter_ask_cancel", "ru", "telegram", when=when)
+    send(services, conversation, "какие есть курсы", "telegram", "ru")
+    okay = send(services, conversation, "хорошо", "telegram", "ru")
+    assert okay[0]["text"] == text("utter_ack", "ru", "telegram")
+    assert first_appointment(services, person, -1)[0].status is appointment.status is AppointmentStatus.CONFIRMED
+
+
+def test_grief_changes_nothing_and_despair_is_no_opt_out(services: Services) -> None:
+    conversation, person = talk(services, "tg", "telegram")
+    before = [a.status for a in appointments_of(services, person)]
+    grief = send(services, conversation, "бародарам дар он ҷо ҳалок шуд", "telegram", "tg")
+    # an unsure "confirm" only asks (which appointment, or whether to confirm it); nothing changes
+    asks = {text("utter_appointment_which", "tg", "telegram"), text("utter_distress", "tg", "telegram")}
+    assert grief[0]["text"] in asks or grief[0]["buttons"][0]["payload"] == "/affirm"
+    assert [a.status for a in appointments_of(services, person)] == before
+    english, _ = talk(services, "en", "sms", linked=False)
+    asked = send(services, english, "nothing matters anymore", "sms", "en")
+    assert asked[0]["text"] == text("utter_ask_opt_out", "en", "sms")
+    kept = send(services, english, "no", "sms", "en")
+    assert kept[0]["text"] == text("utter_opt_out_declined", "en", "sms")
+    send(services, english, "please stop sending me messages", "sms", "en")
+    stopped = send(services, english, "yes", "sms", "en")
+    assert stopped[0]["text"] == text("utter_opt_out", "en", "sms")
+    with services.database.transaction() as session:
+        identity = session.scalars(select(ChannelIdentity).where(ChannelIdentity.conversation_id == english)).one()
+        assert identity.opted_out
+
+
+def appointments_of(services: Services, person: int) -> list[Appointment]:
+    with services.database.transaction() as session:
+        return list(session.scalars(select(Appointment).where(Appointment.person_id == person)
+                                    .order_by(Appointment.id)))
