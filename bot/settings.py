@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     #: When caseworkers answer, on weekdays, local time (shown to people who ask for a person).
     office_opens: str = "09:00"
     office_closes: str = "18:00"
+    #: What people wrote (app and engine) is kept this many days, then removed every night.
+    message_retention_days: int = 90
     link_code_hours: int = 72
 
     # Channels (secrets from the environment only). Empty token or SID: that channel is off.

@@ -44,8 +44,20 @@ from bot.db.models import (
 )
 from bot.db.session import Database
 from bot.nlp.vocabulary import Vocabulary
-from bot.repositories import appointments, audit, conversations, courses, documents, identities, outbox, people, support
+from bot.repositories import (
+    appointments,
+    audit,
+    conversations,
+    courses,
+    documents,
+    identities,
+    outbox,
+    people,
+    privacy,
+    support,
+)
 from bot.repositories.people import NotFound
+from bot.repositories.privacy import tracker_session
 from bot.settings import REPO_ROOT, Settings, get_settings
 
 ACTOR = "caseworker"
@@ -139,6 +151,22 @@ def people_edit(session: Session, args: argparse.Namespace, settings: Settings) 
     audit.record(session, ACTOR, "person_edited", "person", p.id, p.id,
                  fields=sorted(k for k, v in changes.items() if v is not None))
     print(f"updated person {p.id}")
+
+
+def people_erase(session: Session, args: argparse.Namespace, settings: Settings) -> None:
+    if not args.yes:
+        raise InputError("erasing a person cannot be undone: add --yes to confirm")
+    with tracker_session(session, settings) as tracker:
+        counts = privacy.erase_person(session, tracker, args.id, ACTOR)
+    removed = ", ".join(f"{count} {what}" for what, count in counts.items() if count) or "nothing else"
+    print(f"erased person {args.id}: name, phone, Telegram id, second factor; removed {removed}")
+
+
+def messages_prune(session: Session, args: argparse.Namespace, settings: Settings) -> None:
+    with tracker_session(session, settings) as tracker:
+        counts = privacy.prune_messages(session, tracker, utcnow(), settings.message_retention_days)
+    print(f"message texts older than {settings.message_retention_days} days removed: "
+          + ", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
 def people_link_code(session: Session, args: argparse.Namespace, settings: Settings) -> None:
@@ -481,6 +509,13 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
     edit.add_argument("--second-factor")
     edit.add_argument("--consent", action=argparse.BooleanOptionalAction, default=None)
     command(p, "link-code", people_link_code, "issue a one-time link code").add_argument("id", type=int)
+    erase = command(p, "erase", people_erase, "remove a person's personal data everywhere (cannot be undone)")
+    erase.add_argument("id", type=int)
+    erase.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
+
+    m = groups.add_parser("messages", help="what people wrote").add_subparsers(required=True, metavar="ACTION")
+    command(m, "prune", messages_prune, "blank message texts older than HAMROH_MESSAGE_RETENTION_DAYS now "
+            "(the app does it every night)")
 
     c = groups.add_parser("caseworkers", help="caseworkers").add_subparsers(required=True, metavar="ACTION")
     cw = command(c, "add", caseworkers_add, "add a caseworker")

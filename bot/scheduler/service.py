@@ -17,9 +17,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import runtime
 from bot.db.models import utcnow
-from bot.repositories import outbox
+from bot.repositories import outbox, privacy
 from bot.scheduler.dispatcher import Dispatcher
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 MONTHLY_GRACE_SECONDS = 20 * 24 * 3600  # a missed monthly run still happens within the month
@@ -45,6 +45,20 @@ def plan_monthly() -> int:
     return planned
 
 
+def prune_messages() -> dict[str, int]:
+    """Scheduler job: remove message texts older than the retention period (app and engine)."""
+    settings = get_settings()
+    with runtime.database().transaction() as session, privacy.tracker_session(session, settings) as tracker:
+        counts = privacy.prune_messages(session, tracker, utcnow(), settings.message_retention_days)
+    logger.info("retention: %s", counts)
+    return counts
+
+
+async def prune_messages_job() -> None:
+    """Scheduler job wrapper: pruning runs in a worker thread."""
+    await asyncio.to_thread(prune_messages)
+
+
 async def plan_monthly_job() -> None:
     """Scheduler job wrapper: the planning runs in a worker thread."""
     await asyncio.to_thread(plan_monthly)
@@ -63,6 +77,8 @@ def start_scheduler(settings: Settings, dispatcher: Dispatcher) -> AsyncIOSchedu
     if scheduler.get_job("plan_monthly") is None:
         scheduler.add_job("bot.scheduler.service:plan_monthly_job", "cron", day=1, hour=0, minute=5,
                           id="plan_monthly", misfire_grace_time=MONTHLY_GRACE_SECONDS)
+    scheduler.add_job("bot.scheduler.service:prune_messages_job", "cron", hour=2, minute=30, id="prune_messages",
+                      replace_existing=True, misfire_grace_time=24 * 3600)
     scheduler.resume()
     return scheduler
 
