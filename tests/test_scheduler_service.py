@@ -36,7 +36,7 @@ async def test_jobs_are_persisted_and_the_monthly_run_keeps_its_stored_time(data
     assert (monthly.day, monthly.hour, monthly.minute) == (1, 0, 5)
     with database.engine.connect() as connection:
         stored = set(connection.execute(text("SELECT id FROM scheduler_jobs")).scalars())
-    assert stored == {"dispatch", "plan_monthly"}
+    assert stored == {"dispatch", "plan_monthly", "prune_messages"}
     scheduler = service.start_scheduler(settings, dispatcher)  # as if the app was down when the month began:
     scheduler.pause()  # the stored job says its run was due two days ago
     scheduler.modify_job("plan_monthly", next_run_time=datetime.now(timezone.utc) - timedelta(days=2))
