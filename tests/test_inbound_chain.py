@@ -194,6 +194,15 @@ def test_after_linking_the_persons_language_is_passed_once_as_a_choice(harness: 
     assert code not in str(harness.engine.received)
 
 
+def test_one_word_after_an_opt_out_resumes_only_as_a_keyword(harness: Harness) -> None:
+    harness.telegram_update(message(112, "STOP", user=805, language_code="ru"))
+    harness.settle()
+    harness.engine.intent = {"name": "opt_in", "confidence": 0.99}  # "баста" is START in Kazakh data
+    harness.telegram_update(message(113, "баста", user=805))
+    harness.settle()
+    assert harness.engine.parsed == [] and identity(harness, "telegram", "805").opted_out
+
+
 @pytest.mark.parametrize("intent, resumed", [("opt_in", True), ("deny", False), ("opt_out", False)])
 def test_an_opted_out_person_who_asks_in_words_to_resume_is_resubscribed(
     harness: Harness, intent: str, resumed: bool

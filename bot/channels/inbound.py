@@ -9,7 +9,8 @@ which ends the chain, or passes it on, possibly changed. The order is the safety
 2. `unsupported`: voice, photos, stickers get a polite "text only" (nothing else to read).
 3. `keywords`: the channel keywords STOP / START and their equivalents act at once, read in
    the conversation's language.
-4. `opted_out`: after an opt-out nothing is answered but a crisis or a request to opt back in.
+4. `opted_out`: after an opt-out nothing is answered but a crisis or a request to opt back in
+   (a keyword, or a sentence the engine reads as `opt_in`).
 5. `link_code`: `/start CODE` or `LINK CODE` links the account (never reaches the engine).
 6. `second_factor`: the answer to the app's date-of-birth question (never reaches the engine);
    anything that is not shaped like a date closes the question and goes on.
@@ -231,8 +232,8 @@ class InboundChain:
         """Nothing is answered after an opt-out, unless the person clearly asks to resume messages."""
         if not turn.who.opted_out:
             return False
-        if not turn.is_text or not turn.text or turn.text.startswith("/"):
-            return True
+        if not turn.is_text or len(turn.text.split()) < 2 or turn.text.startswith("/"):
+            return True  # one word resumes only as a keyword ("баста" is "enough" in Russian)
         try:
             parsed = await self.engine.parse(turn.text)
         except EngineError:
