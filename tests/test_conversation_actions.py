@@ -330,6 +330,10 @@ def test_an_unknown_trade_is_said_to_be_unknown(database: Database) -> None:
     with database.transaction() as session:
         caller = person(session)
         add_course(session, "cooking", "Almaty")
-        outcome = SearchCourses().work(session, caller, tracker("курсы пилотов в Алматы", "ask_courses",
+        outcome = SearchCourses().work(session, caller, tracker("курсы пилотов в Бишкеке", "ask_courses",
                                                                 entities={"trade": "пилотов"}))
-    assert names(outcome) == ["utter_courses_trade_unknown"] and outcome.replies[0].values == {"trade": "пилотов"}
+        assert names(outcome) == ["utter_courses_trade_unknown"] and outcome.replies[0].values == {"trade": "пилотов"}
+        in_city = SearchCourses().work(session, caller, tracker("курсы пилотов в Алматы", "ask_courses",
+                                                                entities={"trade": "пилотов"}))
+    assert names(in_city) == ["utter_courses_trade_unknown_city"] and in_city.replies[0].values["trade"] == "пилотов"
+    assert "cooking course - " in in_city.replies[0].values["courses"]
