@@ -330,6 +330,24 @@ def test_an_unknown_trade_is_said_to_be_unknown(database: Database) -> None:
     with database.transaction() as session:
         caller = person(session)
         add_course(session, "cooking", "Almaty")
-        outcome = SearchCourses().work(session, caller, tracker("курсы пилотов в Алматы", "ask_courses",
+        outcome = SearchCourses().work(session, caller, tracker("курсы пилотов в Бишкеке", "ask_courses",
                                                                 entities={"trade": "пилотов"}))
-    assert names(outcome) == ["utter_courses_trade_unknown"] and outcome.replies[0].values == {"trade": "пилотов"}
+        assert names(outcome) == ["utter_courses_trade_unknown"] and outcome.replies[0].values == {"trade": "пилотов"}
+        in_city = SearchCourses().work(session, caller, tracker("курсы пилотов в Алматы", "ask_courses",
+                                                                entities={"trade": "пилотов"}))
+    assert names(in_city) == ["utter_courses_trade_unknown_city"] and in_city.replies[0].values["trade"] == "пилотов"
+    assert "cooking course - " in in_city.replies[0].values["courses"]
+
+
+def test_an_unsure_request_for_a_person_is_asked_about_first(database: Database) -> None:
+    with database.transaction() as session:
+        caller = person(session)
+        caller.message = "leave me alone"
+        asked = TalkToHuman().work(session, caller, tracker(caller.message, "talk_to_human", 0.42))
+        assert names(asked) == ["utter_ask_human"] and records(session, Handoff) == []
+        caller.message = "no"
+        declined = Answer().work(session, caller, tracker("no", "deny", slots=open_slots(asked)))
+        assert names(declined) == ["utter_deny_gentle"] and records(session, Handoff) == []
+        caller.message = "yes"
+        accepted = Answer().work(session, caller, tracker("yes", "affirm", slots=open_slots(asked)))
+        assert names(accepted) == ["utter_human"] and len(records(session, Handoff)) == 1

@@ -22,7 +22,7 @@ from bot.nlp.intent_rules import Reading, refined_intent
         (Reading("cancel_appointment", 0.99, 3, trade=False, city=True), None),
         (Reading("ask_appointments", 0.7, 6, trade=False, city=True), None),
         # safety and explicit requests are never overridden
-        (Reading("crisis", 0.7, 3, trade=False, city=True), None),
+        (Reading("crisis", 0.8, 3, trade=False, city=True), None),
         (Reading("distress", 0.4, 4, trade=False, city=True), None),
         (Reading("talk_to_human", 0.3, 2, trade=True, city=False), None),
         (Reading("ask_courses", 0.5, 2, trade=True, city=True), None),

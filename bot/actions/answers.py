@@ -2,7 +2,7 @@
 
 Questions: "cancel:<appointment>", "confirm:<appointment>", "reschedule:<appointment>",
 "remind:<appointment>" (a reminder's "will you come?"), "flow:<outbox row>" (a flow's yes/no),
-"triage_consent", "opt_out".
+"triage_consent", "opt_out", "human" (an unsure request for a person).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.actions import pending
 from bot.actions.appointments import cancel, confirm, own_appointment, reminder_declined, reschedule
 from bot.actions.common import Caller, Outcome, Say, ServiceAction
-from bot.actions.support import opt_out, triage_step
+from bot.actions.support import hand_off, opt_out, triage_step
 from bot.repositories import outbox
 
 
@@ -56,6 +56,8 @@ class Answer(ServiceAction):
             if caller.person is not None:
                 outbox.record_answer(session, row, caller.person.id, "yes" if yes else "no")
             return Outcome([Say("utter_flow_answer_yes" if yes else "utter_flow_answer_no")], closed)
+        if question == "human":
+            return Outcome(hand_off(session, caller, "").replies if yes else [Say("utter_deny_gentle")], closed)
         if question == "opt_out":
             return Outcome(opt_out(session, caller).replies if yes else [Say("utter_opt_out_declined")], closed)
         if question == "triage_consent":

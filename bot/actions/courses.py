@@ -70,6 +70,9 @@ class SearchCourses(ServiceAction):
         trade, city = wanted(tracker, "trade"), wanted(tracker, "city")
         unknown = unknown_trade(tracker)
         if unknown is not None:
+            in_city = courses.search(session, None, city, caller.now.date()) if city else []
+            if in_city:
+                return listing(caller, "utter_courses_trade_unknown_city", in_city, trade=unknown)
             return Outcome([Say("utter_courses_trade_unknown", {"trade": unknown})])
         if trade is None and city is None:
             return Outcome([Say("utter_courses")])
@@ -84,14 +87,14 @@ class SearchCourses(ServiceAction):
         return Outcome([Say("utter_courses_none")])
 
 
-def listing(caller: Caller, reply: str, found: list[Course]) -> Outcome:
+def listing(caller: Caller, reply: str, found: list[Course], **values: str) -> Outcome:
     """A numbered list of courses, each with a button for its details."""
     lines = "\n".join(
         f"{n}. {title(caller, c)} - {city_name(caller, c)}, {c.start_date:%d.%m}" for n, c in enumerate(found, 1)
     )
     choices = [{"title": f"{n}. {title(caller, c)}"[:40], "payload": payload("ask_courses", course_id=c.id)}
                for n, c in enumerate(found, 1)]
-    return Outcome([Say(reply, {"courses": lines}, choices)])
+    return Outcome([Say(reply, {"courses": lines, **values}, choices)])
 
 
 class RegisterCourseInterest(ServiceAction):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.actions import pending
 from bot.actions.common import Caller, Outcome, Say, ServiceAction, intent_confidence, written
 from bot.actions.conversation import latest_user_metadata
-from bot.nlp.intent_rules import CRISIS_CONFIDENCE
+from bot.nlp.intent_rules import CRISIS_CONFIDENCE, UNSURE_CONFIDENCE
 from bot.repositories import identities, people, support
 
 #: Triage questions in order: slot, reply asking it, options.
@@ -103,19 +103,25 @@ class Distress(ServiceAction):
         return Outcome([Say("utter_distress")])
 
 
+def hand_off(session: Session, caller: Caller, message: str) -> Outcome:
+    """A handoff the caseworker can answer on this account, and when they answer."""
+    support.create_handoff(
+        session, caller.conversation_id, caller.person.id if caller.person else None, "asked",
+        identity_id=caller.identity.id if caller.identity else None, language=caller.language, message=message,
+    )
+    return Outcome([Say("utter_human" if caller.reachable else "utter_human_unreachable")])
+
+
 class TalkToHuman(ServiceAction):
-    """`talk_to_human`: a handoff the caseworker can answer on this account, and when."""
+    """`talk_to_human`: a handoff; when the classifier is unsure ("leave me alone"), asked first."""
 
     def name(self) -> str:
         return "action_talk_to_human"
 
     def work(self, session: Session, caller: Caller, tracker: Tracker) -> Outcome:
-        support.create_handoff(
-            session, caller.conversation_id, caller.person.id if caller.person else None, "asked",
-            identity_id=caller.identity.id if caller.identity else None, language=caller.language,
-            message=caller.message,
-        )
-        return Outcome([Say("utter_human" if caller.reachable else "utter_human_unreachable")])
+        if caller.message and intent_confidence(tracker) < UNSURE_CONFIDENCE:
+            return Outcome([Say("utter_ask_human", choices=YES_NO)], pending.ask("human", caller.now.timestamp()))
+        return hand_off(session, caller, caller.message)
 
 
 def opt_out(session: Session, caller: Caller) -> Outcome:

@@ -130,4 +130,5 @@ def test_the_bots_own_course_examples_are_a_course_search(services: Services, la
 
 def test_an_unknown_trade_is_said_to_be_unknown(services: Services) -> None:
     replies = services.send(new_conversation(), "курсы пилотов в Алматы", hint="ru")
-    assert replies[0]["text"] == CATALOG.render("utter_courses_trade_unknown", "ru", values={"trade": "пилотов"}).text
+    unknown = CATALOG.languages["ru"]["responses"]["utter_courses_trade_unknown_city"]["text"].split("{courses}")[0]
+    assert replies[0]["text"].startswith(unknown.format(trade="пилотов"))
