@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.fakes.serving import free_port
-from bot.settings import REPO_ROOT, Settings, SettingsError
+from bot.cli import main
+from bot.fakes.serving import ServerThread, free_port
+from bot.fakes.telegram_api import FakeTelegram
+from bot.settings import REPO_ROOT, Settings, SettingsError, get_settings
 
 ALL = dict(
     secret_key="s3cret-key-value", internal_token="internal-value", engine_token="engine-value",
@@ -125,3 +127,18 @@ def test_serve_listens_twice(served: tuple[str, str]) -> None:
     assert httpx.post(f"{internal}/nlg", json=reply).status_code == 403
     assert httpx.post(f"{internal}/nlg", json=reply, headers=token).status_code == 200
     assert httpx.post(f"{internal}/telegram/webhook", json={}, headers=token).status_code == 404
+
+
+def test_register_sends_the_generated_secret_serve_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeTelegram()
+    with ServerThread(fake.app) as server:
+        monkeypatch.delenv("HAMROH_TELEGRAM_WEBHOOK_SECRET", raising=False)
+        for key, value in {"HAMROH_TELEGRAM_BOT_TOKEN": "123456:TEST", "HAMROH_PUBLIC_BASE_URL": "https://h.example",
+                           "HAMROH_TELEGRAM_API_BASE": server.url}.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        assert main(["telegram", "register"]) == 0
+        serving = get_settings().for_serving()
+    get_settings.cache_clear()
+    sent = fake.sent("setWebhook")[0]["secret_token"]
+    assert len(sent) == 64 and sent == serving.telegram_webhook_secret
