@@ -17,15 +17,13 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from bot.nlp.intent_rules import CRISIS_CONFIDENCE
 from bot.nlp.languages import LANGUAGES
 from bot.responses.catalog import Catalog
 from bot.safety.crisis import CrisisLexicon
 from tests.e2e.conftest import CHANNEL_ENV, Services, fake_providers, started_services
 from tests.e2e.dialogue import Outcome, Runner, load
 from tests.heldout import heldout
-
-#: The classifier alone raises a crisis only at this confidence (bot/actions/support.py decides).
-CLASSIFIER_CRISIS_CONFIDENCE = 0.6
 
 
 def conversations(runner: Runner) -> list[Outcome]:
@@ -77,7 +75,7 @@ def false_alarms(services: Services) -> None:
             if message in by_lexicon:
                 continue
             intent = services.parse(message).get("intent") or {}
-            if intent.get("name") == "crisis" and float(intent.get("confidence") or 0) >= CLASSIFIER_CRISIS_CONFIDENCE:
+            if intent.get("name") == "crisis" and float(intent.get("confidence") or 0) >= CRISIS_CONFIDENCE:
                 by_classifier.append(message)
         crisis = heldout(language, "crisis")
         recall = sum(1 for m in crisis if lexicon.match(m) is not None) / len(crisis)
