@@ -34,7 +34,7 @@ demo: setup ## seed sample data, train if needed, start engine and app, open the
 test: setup lint unit e2e ## everything CI runs
 
 lint: setup
-	$(APP_VENV)/bin/ruff check bot tests benchmarks engine/components engine/bench_nlu.py
+	$(APP_VENV)/bin/ruff check bot tests benchmarks engine/components engine/bench_nlu.py engine/serve_engine.py
 	$(APP_VENV)/bin/mypy
 
 unit: setup ## fast tests: no engine, no TensorFlow
