@@ -194,7 +194,9 @@ class InboundChain:
         await asyncio.to_thread(self._file_crisis, who, language, turn.text)
         values = {"opens": self.settings.office_opens, "closes": self.settings.office_closes,
                   "contacts": self.contacts.lines_for(language, who.country)}
-        self._say(turn, "utter_crisis", language, **values)
+        # the terminal demo has no account a caseworker could write back to: promise nothing
+        reply = "utter_crisis" if who.channel in ("telegram", "sms") else "utter_crisis_unreachable"
+        self._say(turn, reply, language, **values)
         try:  # end whatever the engine was doing (a pending question, the triage); the reply is out already
             await self.engine.send(who.conversation_id, "/crisis", {**self._metadata(who), "crisis_handled": True})
         except EngineError as error:

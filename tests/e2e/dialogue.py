@@ -93,6 +93,8 @@ def load(directory: Path = CONVERSATIONS_DIR) -> list[Conversation]:
     found = []
     for path in sorted(directory.glob("*.yml")):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if any(not isinstance(t.get("say", ""), str) for t in entry["turns"]):
+                raise ValueError(f"{path.name}: {entry['name']}: quote every `say` (YAML reads yes/no as booleans)")
             turns = [Turn(say=None if t.get("say") is None else str(t["say"]), press=t.get("press"),
                           reply=t.get("reply"), reply_in=t.get("reply_in"), not_=list(t.get("not") or []),
                           silence=bool(t.get("silence")), state=dict(t.get("state") or {}))

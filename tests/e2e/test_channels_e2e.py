@@ -180,7 +180,8 @@ def test_chat_via_gateway_shows_both_channels_offline(tmp_path) -> None:  # type
     env = dict(os.environ, HAMROH_DATABASE_URL=f"sqlite:///{tmp_path / 'demo.db'}")
     for channel, expected in (("sms", "\n1 "), ("telegram", "[1: ")):
         result = subprocess.run([sys.executable, "-m", "bot", "chat", "--via-gateway", "--channel", channel],
-                                input="salom\n", capture_output=True, text=True, timeout=300, env=env)
+                                input="Assalomu alaykum, yaxshimisiz\n", capture_output=True, text=True,
+                                timeout=300, env=env)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(CATALOG.render("utter_greet", "uz", channel).text) and expected in result.stdout
 

@@ -238,7 +238,9 @@ def test_grief_changes_nothing_and_despair_is_no_opt_out(services: Services) -> 
     assert grief[0]["text"] in asks or grief[0]["buttons"][0]["payload"] == "/affirm"
     assert [a.status for a in appointments_of(services, person)] == before
     english, _ = talk(services, "en", "sms", linked=False)
-    asked = send(services, english, "nothing matters anymore", "sms", "en")
+    despair = send(services, english, "nothing matters anymore", "sms", "en")
+    assert despair[0]["text"] == text("utter_distress", "en", "sms")  # support, not an unsubscription
+    asked = send(services, english, "please stop sending me messages", "sms", "en")
     assert asked[0]["text"] == text("utter_ask_opt_out", "en", "sms")
     kept = send(services, english, "no", "sms", "en")
     assert kept[0]["text"] == text("utter_opt_out_declined", "en", "sms")
