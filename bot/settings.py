@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     #: How often to look for due retries and for messages another process recorded.
     inbound_poll_seconds: float = 1.0
 
+    # The caseworkers' console (bot/console), under /console on the public listener.
+    #: A session unused this long is signed out; none lasts longer than `console_session_hours`.
+    console_idle_minutes: float = 60.0
+    console_session_hours: float = 12.0
+    #: This many wrong passwords in a row lock an account for `console_lockout_minutes`.
+    console_max_failed_sign_ins: int = 5
+    console_lockout_minutes: float = 15.0
+
     def hashing_key(self) -> bytes:
         """The secret for HMACs: `secret_key`, or a local random key kept in var/secret.key."""
         return (self.secret_key or local_secret("secret.key")).encode()

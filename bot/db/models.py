@@ -92,12 +92,48 @@ class HandoffStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
+class Role(str, enum.Enum):
+    """What a console account may see and do (need-to-know, see `bot/console/access.py`)."""
+
+    CASEWORKER = "caseworker"  # the people assigned to them and their family members
+    SUPERVISOR = "supervisor"  # everyone their team's caseworkers are responsible for
+    ADMIN = "admin"  # programme admin: accounts, courses, settings, every record
+    ANALYST = "analyst"  # totals and charts only: never a name, phone or message
+
+
 class Caseworker(Base):
+    """A member of staff; with a username and password also a console account."""
+
     __tablename__ = "caseworkers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
+    username: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: argon2id hash (bot/console/passwords.py); None: no console access.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.CASEWORKER)
+    team: Mapped[str] = mapped_column(String(64), default="")
+    #: The console's language and the time zone its dates are shown in.
+    locale: Mapped[str] = mapped_column(String(8), default="ru")
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Tashkent")
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a
+    database reader cannot sign in, and revoking the row signs the browser out."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
 
 
 class Person(Base):

@@ -35,23 +35,26 @@ def _folded(text: str) -> str:
     return " ".join(romanize(text).split())
 
 
-def search_people(session: Session, text: str) -> list[Person]:
-    """People whose name contains `text` (any case, Latin or Cyrillic), or whose phone or linked
-    Telegram account or phone contains its digits (at least four), by id."""
+def matches(person: Person, text: str, addresses: list[str]) -> bool:
+    """True if `text` is part of the person's name or city (any case, Latin or Cyrillic), or its
+    digits (at least four) are part of their phone, Telegram id or a linked address."""
     wanted = _folded(text)
     digits = re.sub(r"\D", "", text)
-    by_address: set[int] = set()
-    if len(digits) >= 4:
-        query = select(ChannelIdentity.person_id, ChannelIdentity.address).where(ChannelIdentity.person_id.is_not(None))
-        by_address = {person_id for person_id, address in session.execute(query)
-                      if person_id is not None and digits in re.sub(r"\D", "", address)}
-    found = []
-    for person in list_people(session):
-        phone_digits = re.sub(r"\D", "", person.phone or "")
-        if (wanted and wanted in _folded(person.name)) or person.id in by_address or (
-                len(digits) >= 4 and (digits in phone_digits or digits in str(person.telegram_user_id or ""))):
-            found.append(person)
-    return found
+    if wanted and (wanted in _folded(person.name) or wanted in _folded(person.city)):
+        return True
+    if len(digits) < 4:
+        return False
+    numbers = [person.phone or "", str(person.telegram_user_id or ""), *addresses]
+    return any(digits in re.sub(r"\D", "", number) for number in numbers)
+
+
+def search_people(session: Session, text: str) -> list[Person]:
+    """People `matches` finds for `text`, by id."""
+    addresses: dict[int, list[str]] = {}
+    query = select(ChannelIdentity.person_id, ChannelIdentity.address).where(ChannelIdentity.person_id.is_not(None))
+    for person_id, address in session.execute(query):
+        addresses.setdefault(person_id, []).append(address)
+    return [person for person in list_people(session) if matches(person, text, addresses.get(person.id, []))]
 
 
 def add_person(session: Session, **fields: object) -> Person:

@@ -1,0 +1,1 @@
+"""The caseworkers' web console, served under /console on the public listener."""
