@@ -68,3 +68,8 @@ fuzz: setup ## property-based fuzzing of every public route, FUZZ_EXAMPLES input
 
 clean:
 	rm -rf .venvs engine/models engine/logs
+
+.PHONY: console-messages
+console-messages: setup ## extract the console's texts (bot/console/locales/messages.pot) and update every language's .po
+	$(APP_VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output --project Hamroh -o bot/console/locales/messages.pot .
+	@for po in bot/console/locales/*.po; do $(APP_VENV)/bin/pybabel update --no-fuzzy-matching -i bot/console/locales/messages.pot -o $$po -l $$(grep -m1 '^"Language: ' $$po | sed 's/"Language: \(.*\)\\n"/\1/') ; done

@@ -75,12 +75,15 @@ async def _chat(args: argparse.Namespace) -> None:
 
 def _serve() -> None:
     from bot import runtime
+    from bot.console.app import create_console
     from bot.web.app import build_channels, create_app
     from bot.web.listeners import bind, server
 
     settings = get_settings().for_serving()
     sockets = [bind(settings.app_host, settings.app_port), bind(settings.internal_host, settings.internal_port)]
-    app = create_app(settings, build_channels(settings, runtime.database(), runtime.catalog()))
+    database = runtime.database()
+    app = create_app(settings, build_channels(settings, database, runtime.catalog()),
+                     create_console(settings, database))
     server(app).run(sockets)
 
 

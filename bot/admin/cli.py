@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
+import secrets
 import sys
 from collections.abc import Callable
 from contextlib import redirect_stdout
@@ -30,6 +32,8 @@ from bot.admin.validation import (
     describe,
     parse_local_time,
 )
+from bot.console import passwords
+from bot.console.i18n import BABEL_LOCALES
 from bot.db.models import (
     AppointmentKind,
     AppointmentStatus,
@@ -40,11 +44,13 @@ from bot.db.models import (
     Person,
     PersonKind,
     ReferralStatus,
+    Role,
     utcnow,
 )
 from bot.db.session import Database
 from bot.nlp.vocabulary import Vocabulary
 from bot.repositories import (
+    accounts,
     appointments,
     audit,
     conversations,
@@ -180,6 +186,58 @@ def people_link_code(session: Session, args: argparse.Namespace, settings: Setti
 def caseworkers_add(session: Session, args: argparse.Namespace, settings: Settings) -> None:
     caseworker = people.add_caseworker(session, args.name, args.country.upper())
     print(f"added caseworker {caseworker.id}")
+    if args.username:
+        _console_account(session, caseworker, args)
+
+
+def _new_password(args: argparse.Namespace) -> tuple[str, bool]:
+    """The password from stdin (--password-stdin), else a generated one to hand over once."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        problem = passwords.too_weak(password)
+        if problem:
+            raise InputError(problem)
+        return password, False
+    return secrets.token_urlsafe(12), True
+
+
+def _console_account(session: Session, caseworker: Caseworker, args: argparse.Namespace) -> None:
+    username = args.username.strip().lower()
+    if not re.fullmatch(r"[a-z0-9._-]{3,64}", username):
+        raise InputError("a username is 3 to 64 letters a-z, digits, '.', '_' or '-'")
+    other = accounts.by_username(session, username)
+    if other is not None and other.id != caseworker.id:
+        raise InputError(f"the username {username} is taken")
+    if args.locale not in BABEL_LOCALES:
+        raise InputError(f"--locale: one of {', '.join(BABEL_LOCALES)}")
+    password, generated = _new_password(args)
+    accounts.set_account(session, caseworker, username=username, role=Role(args.role),
+                         password_hash=passwords.hash_password(password), team=args.team, locale=args.locale,
+                         time_zone=args.time_zone or country_zone(caseworker.country), actor=ACTOR)
+    print(f"console account {username} ({args.role}) for caseworker {caseworker.id}")
+    if generated:
+        print(f"  password (shown once, hand it over in person): {password}")
+
+
+def caseworkers_account(session: Session, args: argparse.Namespace, settings: Settings) -> None:
+    _console_account(session, people.get_caseworker(session, args.id), args)
+
+
+def caseworkers_reset(session: Session, args: argparse.Namespace, settings: Settings) -> None:
+    caseworker = people.get_caseworker(session, args.id)
+    if caseworker.username is None:
+        raise InputError(f"caseworker {caseworker.id} has no console account: use 'caseworkers account'")
+    password, generated = _new_password(args)
+    accounts.reset_password(session, caseworker, passwords.hash_password(password), ACTOR)
+    print(f"new password for {caseworker.username}; every session signed out, the lock lifted")
+    if generated:
+        print(f"  password (shown once, hand it over in person): {password}")
+
+
+def caseworkers_disable(session: Session, args: argparse.Namespace, settings: Settings) -> None:
+    caseworker = people.get_caseworker(session, args.id)
+    accounts.disable(session, caseworker, ACTOR)
+    print(f"caseworker {caseworker.id} can no longer sign in; every session signed out")
 
 
 def caseworkers_list(session: Session, args: argparse.Namespace, settings: Settings) -> None:
@@ -518,10 +576,19 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
             "(the app does it every night)")
 
     c = groups.add_parser("caseworkers", help="caseworkers").add_subparsers(required=True, metavar="ACTION")
-    cw = command(c, "add", caseworkers_add, "add a caseworker")
+    cw = command(c, "add", caseworkers_add, "add a caseworker (with --username, a console account)")
     cw.add_argument("--name", required=True)
     cw.add_argument("--country", required=True)
+    _account_options(cw, username_required=False)
     command(c, "list", caseworkers_list, "list caseworkers (the ids --caseworker takes)")
+    ca = command(c, "account", caseworkers_account, "give a caseworker a console account, or change it")
+    ca.add_argument("id", type=int)
+    _account_options(ca, username_required=True)
+    cr = command(c, "reset", caseworkers_reset, "a new console password: unlocks, signs out every session")
+    cr.add_argument("id", type=int)
+    cr.add_argument("--password-stdin", action="store_true", help="read it from stdin instead of generating one")
+    command(c, "disable", caseworkers_disable, "no more console access (sessions end at once)").add_argument(
+        "id", type=int)
 
     i = groups.add_parser("accounts", help="Telegram accounts and phones: unlock, unlink").add_subparsers(
         required=True, metavar="ACTION")
@@ -604,6 +671,16 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
     oa.add_argument("--flow", help="e.g. monthly_wellbeing")
 
     command(groups, "seed-demo", seed_demo, "load the SAMPLE demo data (people, courses, appointments, documents)")
+
+
+def _account_options(parser: argparse.ArgumentParser, username_required: bool) -> None:
+    parser.add_argument("--username", required=username_required, help="the console sign-in name")
+    parser.add_argument("--role", choices=[role.value for role in Role], default=Role.CASEWORKER.value)
+    parser.add_argument("--team", default="", help="a supervisor sees the people of their team's caseworkers")
+    parser.add_argument("--locale", default="ru", help="the console's language: " + ", ".join(BABEL_LOCALES))
+    parser.add_argument("--time-zone", help="the console's time zone (default: the country's)")
+    parser.add_argument("--password-stdin", action="store_true", help="read the password from stdin "
+                        "instead of generating one")
 
 
 def run_admin(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ Babel), and dates, times and waits in the caseworker's locale and time zone."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ NATIVE_NAMES = {"en": "English", "ru": "Русский", "uz": "O‘zbekcha", "u
                 "ky": "Кыргызча", "tg": "Тоҷикӣ"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> Translations:
     """The catalog of `language` (English texts are the message ids themselves)."""
     path = LOCALES_DIR / f"{language}.po"

@@ -82,3 +82,15 @@ def revoke_all(session: Session, caseworker_id: int) -> None:
     """Sign every browser of one account out."""
     session.execute(update(ConsoleSession).where(ConsoleSession.caseworker_id == caseworker_id,
                                                  ConsoleSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def set_locale(session: Session, caseworker_id: int, language: str) -> None:
+    """The console's language for one account."""
+    session.execute(update(Caseworker).where(Caseworker.id == caseworker_id).values(locale=language))
+
+
+def disable(session: Session, caseworker: Caseworker, actor: str) -> None:
+    """No more sign-ins; every open session ends."""
+    caseworker.active = False
+    revoke_all(session, caseworker.id)
+    audit.record(session, actor, "account_disabled", "caseworker", caseworker.id, None)

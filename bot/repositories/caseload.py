@@ -4,14 +4,26 @@ everyone, an analyst nobody by name."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from bot.db.models import Caseworker, ChannelIdentity, FamilyLink, Person, Role
+from bot.db.models import (
+    Caseworker,
+    ChannelIdentity,
+    FamilyLink,
+    Handoff,
+    HandoffStatus,
+    Person,
+    Referral,
+    ReferralStatus,
+    Role,
+)
 from bot.repositories.people import matches
 
 
-def _caseworkers_of(viewer: Caseworker) -> Select[tuple[int]]:
+def _caseworkers_of(viewer: Caseworker) -> Select[Any]:
     """The caseworkers whose people `viewer` may see (themself; a supervisor their team)."""
     if viewer.role is Role.SUPERVISOR and viewer.team:
         return select(Caseworker.id).where(Caseworker.team == viewer.team)
@@ -65,3 +77,44 @@ def _addresses(session: Session, person_ids: list[int]) -> dict[int, list[str]]:
         if person_id is not None:
             found.setdefault(person_id, []).append(address)
     return found
+
+
+def _may_see_request(viewer: Caseworker, person_id: Any, urgent: Any) -> ColumnElement[bool]:
+    """A request (handoff or referral) is for `viewer` if its person is in their caseload, has no
+    caseworker or is not known yet, or it is urgent: a crisis must not wait for one caseworker."""
+    if viewer.role is Role.ANALYST:
+        return false()
+    unowned_or_mine = select(Person.id).where(or_(scope(viewer), Person.caseworker_id.is_(None)))
+    return or_(person_id.is_(None), urgent, person_id.in_(unowned_or_mine))
+
+
+def open_requests(session: Session, viewer: Caseworker) -> tuple[list[Handoff], list[Referral]]:
+    """The open handoffs and new referrals `viewer` should see, oldest first."""
+    handoffs = session.scalars(select(Handoff).where(
+        Handoff.status == HandoffStatus.OPEN,
+        _may_see_request(viewer, Handoff.person_id, Handoff.priority == "urgent")).order_by(Handoff.id))
+    referrals = session.scalars(select(Referral).where(
+        Referral.status == ReferralStatus.NEW,
+        _may_see_request(viewer, Referral.person_id, Referral.crisis)).order_by(Referral.id))
+    return list(handoffs), list(referrals)
+
+
+def people_by_id(session: Session, ids: set[int]) -> dict[int, Person]:
+    """The people with these ids (for showing requests; visibility was decided by the query)."""
+    return {person.id: person for person in session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+def totals(session: Session) -> dict[str, int]:
+    """Programme-wide counts without any personal data."""
+    def count(query: Select[Any]) -> int:
+        return session.scalar(query) or 0
+
+    return {
+        "people": count(select(func.count(Person.id))),
+        "linked": count(select(func.count(func.distinct(ChannelIdentity.person_id)))
+                        .where(ChannelIdentity.person_id.is_not(None))),
+        "open_handoffs": count(select(func.count(Handoff.id)).where(Handoff.status == HandoffStatus.OPEN)),
+        "urgent_handoffs": count(select(func.count(Handoff.id)).where(Handoff.status == HandoffStatus.OPEN,
+                                                                      Handoff.priority == "urgent")),
+        "new_referrals": count(select(func.count(Referral.id)).where(Referral.status == ReferralStatus.NEW)),
+    }

@@ -53,7 +53,8 @@ def search_people(session: Session, text: str) -> list[Person]:
     addresses: dict[int, list[str]] = {}
     query = select(ChannelIdentity.person_id, ChannelIdentity.address).where(ChannelIdentity.person_id.is_not(None))
     for person_id, address in session.execute(query):
-        addresses.setdefault(person_id, []).append(address)
+        if person_id is not None:
+            addresses.setdefault(person_id, []).append(address)
     return [person for person in list_people(session) if matches(person, text, addresses.get(person.id, []))]
 
 
@@ -90,6 +91,13 @@ def add_caseworker(session: Session, name: str, country: str) -> Caseworker:
 def family_link(session: Session, family_member_id: int) -> FamilyLink | None:
     """The link of a family member to their returnee, if any."""
     return session.scalar(select(FamilyLink).where(FamilyLink.family_member_id == family_member_id))
+
+
+def relatives(session: Session, returnee_id: int) -> list[tuple[FamilyLink, Person]]:
+    """The family members linked to a returnee, with their links (what they may see)."""
+    query = (select(FamilyLink, Person).join(Person, Person.id == FamilyLink.family_member_id)
+             .where(FamilyLink.returnee_id == returnee_id).order_by(Person.id))
+    return [row.tuple() for row in session.execute(query)]
 
 
 def link_family(session: Session, family_member: Person, returnee: Person, relation: str) -> FamilyLink:

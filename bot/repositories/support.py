@@ -107,3 +107,13 @@ def record_reading(session: Session, caseworker: Caseworker, entity: str, entity
                    person_id: int | None) -> None:
     """Audit that a caseworker read a request's text and contact details (the text itself is not logged)."""
     audit.record(session, f"caseworker:{caseworker.id}", f"{entity}_read", entity, entity_id, person_id)
+
+
+def referrals_of(session: Session, person_id: int) -> list[Referral]:
+    """One person's referrals, newest first."""
+    return list(session.scalars(select(Referral).where(Referral.person_id == person_id).order_by(Referral.id.desc())))
+
+
+def handoffs_of(session: Session, person_id: int) -> list[Handoff]:
+    """One person's handoffs, newest first."""
+    return list(session.scalars(select(Handoff).where(Handoff.person_id == person_id).order_by(Handoff.id.desc())))

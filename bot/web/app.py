@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.rest import Client as TwilioClient
 
@@ -66,9 +66,11 @@ async def read_json(request: Request, max_depth: int) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def create_app(settings: Settings | None = None, channels: ChannelRoutes | None = None) -> ByListener:
+def create_app(settings: Settings | None = None, channels: ChannelRoutes | None = None,
+               console: ASGIApp | None = None) -> ByListener:
     """Build both listeners' apps: the internal one with the action executor, catalog and crisis
-    contacts; the public one with the channel webhooks (and the background workers' lifespan)."""
+    contacts; the public one with the channel webhooks, the caseworkers' console under /console
+    (and the background workers' lifespan)."""
     settings = settings or get_settings()
     executor = ActionExecutor()
     executor.register_package("bot.actions")
@@ -135,7 +137,8 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
                     Middleware(limits.LimitBodies, limit=settings.max_internal_body_bytes)],
     )
     public = Starlette(
-        routes=[Route("/health", health), *(channels.routes() if channels else [])],
+        routes=[Route("/health", health), *(channels.routes() if channels else []),
+                *([Mount("/console", console)] if console is not None else [])],
         middleware=[Middleware(limits.LimitBodies, limit=settings.max_body_bytes)],
         lifespan=lifespan,
     )
