@@ -17,6 +17,7 @@ from bot.web.app import create_app
 
 from .admin_harness import admin_cli  # noqa: F401 (a fixture for the caseworker CLI tests)
 from .channel_harness import harness  # noqa: F401 (a fixture for the channel tests)
+from .console_harness import console_site  # noqa: F401 (a fixture for the console tests)
 
 INTERNAL_TOKEN = "internal-test-token"
 

@@ -20,7 +20,7 @@ LOCALES_DIR = Path(__file__).parent / "locales"
 #: Hamroh's language codes as CLDR (Babel) locales.
 BABEL_LOCALES = {"en": "en", "ru": "ru", "uz": "uz_Latn", "uz-Cyrl": "uz_Cyrl", "kk": "kk", "ky": "ky", "tg": "tg"}
 #: Each language's name in itself, for the language switch.
-NATIVE_NAMES = {"en": "English", "ru": "Русский", "uz": "O‘zbekcha", "uz-Cyrl": "Ўзбекча", "kk": "Қазақша",
+NATIVE_NAMES = {"en": "English", "ru": "Русский", "uz": "Oʻzbekcha", "uz-Cyrl": "Ўзбекча", "kk": "Қазақша",
                 "ky": "Кыргызча", "tg": "Тоҷикӣ"}
 
 

@@ -63,7 +63,7 @@ def live_session(session: Session, token_hash: str, now: datetime, idle: timedel
     ).first()
     if found is None:
         return None
-    opened, caseworker = found.tuple()
+    opened, caseworker = found
     if (now - opened.last_seen_at > idle or now - opened.created_at > longest
             or not caseworker.active or caseworker.password_hash is None):
         opened.revoked_at = now

@@ -97,7 +97,7 @@ def relatives(session: Session, returnee_id: int) -> list[tuple[FamilyLink, Pers
     """The family members linked to a returnee, with their links (what they may see)."""
     query = (select(FamilyLink, Person).join(Person, Person.id == FamilyLink.family_member_id)
              .where(FamilyLink.returnee_id == returnee_id).order_by(Person.id))
-    return [row.tuple() for row in session.execute(query)]
+    return [(link, person) for link, person in session.execute(query)]
 
 
 def link_family(session: Session, family_member: Person, returnee: Person, relation: str) -> FamilyLink:
