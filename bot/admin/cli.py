@@ -500,9 +500,10 @@ def outbox_answers(session: Session, args: argparse.Namespace, settings: Setting
 
 
 def seed_demo(session: Session, args: argparse.Namespace, settings: Settings) -> None:
-    from bot.admin.seed import seed
+    from bot.admin.seed import demo_sign_in, seed
 
     print(seed(session, settings, utcnow()))
+    print(demo_sign_in(settings))
 
 
 def _local_time(value: str) -> datetime:

@@ -10,9 +10,11 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import AppointmentKind, AppointmentStatus, Person, PersonKind
-from bot.repositories import appointments, audit, courses, documents, identities, people
-from bot.settings import Settings
+from bot.admin.times import country_zone
+from bot.console import passwords
+from bot.db.models import AppointmentKind, AppointmentStatus, Caseworker, Person, PersonKind, Role
+from bot.repositories import accounts, appointments, audit, courses, documents, identities, people
+from bot.settings import Settings, local_secret
 
 SAMPLE_COURSE_TITLES = Path(__file__).with_name("sample_courses.yml")
 DEMO_ADDRESS = "demo"  # `hamroh chat --user demo` is linked to the first sample person
@@ -53,6 +55,37 @@ DOCUMENTS = [
     (2, "residence_registration", "ready", ""),
     (4, "amnesty", "in_progress", "Your caseworker will explain the next step at your meeting."),
 ]
+
+
+#: The SAMPLE console accounts: username -> (role, whose caseworker row; None: a new one).
+CONSOLE_ACCOUNTS = {"caseworker.uz": (Role.CASEWORKER, "UZ"), "caseworker.kz": (Role.CASEWORKER, "KZ"),
+                    "caseworker.kg": (Role.CASEWORKER, "KG"), "caseworker.tj": (Role.CASEWORKER, "TJ"),
+                    "supervisor": (Role.SUPERVISOR, None), "admin": (Role.ADMIN, None),
+                    "analyst": (Role.ANALYST, None)}
+
+
+def demo_password() -> str:
+    """The SAMPLE accounts' password: generated once on this machine (var/), never a default."""
+    return local_secret("console-demo-password")[:16]
+
+
+def demo_sign_in(settings: Settings) -> str:
+    """Where the console is and how to sign in to the demo (outside production only)."""
+    if settings.production:
+        return "production: no sample console accounts; create real ones with `hamroh admin caseworkers add`"
+    return (f"console: {settings.app_url}/console/ (while `hamroh serve` or `make demo` runs); sign in as "
+            f"caseworker.uz, supervisor, admin or analyst with the SAMPLE password {demo_password()}")
+
+
+def _console_accounts(session: Session, settings: Settings, workers: dict[str, Caseworker]) -> None:
+    if settings.production:
+        return
+    hashed = passwords.hash_password(demo_password())
+    for username, (role, country) in CONSOLE_ACCOUNTS.items():
+        caseworker = workers[country] if country else people.add_caseworker(
+            session, f"Sample {role.value.title()}", "UZ")
+        accounts.set_account(session, caseworker, username=username, role=role, password_hash=hashed,
+                             team="sample", locale="ru", time_zone=country_zone(caseworker.country), actor="seed")
 
 
 def seed(session: Session, settings: Settings, now: datetime) -> str:
@@ -103,6 +136,7 @@ def seed(session: Session, settings: Settings, now: datetime) -> str:
     for index, type_, status, note in DOCUMENTS:
         documents.set_document_status(session, created[index].id, type_, status, f"Sample office, "
                                       f"{created[index].city}", note, "seed")
+    _console_accounts(session, settings, workers)
     audit.record(session, "seed", "sample_data_loaded", "database", None, None)
     return (f"loaded SAMPLE data: {len(created)} people, {len(COURSES)} courses, {len(DOCUMENTS)} documents; "
             f"`hamroh chat --user {DEMO_ADDRESS}` talks as sample person {created[0].id}; "
