@@ -11,6 +11,9 @@ which ends the chain, or passes it on, possibly changed. The order is the safety
    the conversation's language.
 4. `opted_out`: after an opt-out nothing is answered but a crisis or a request to opt back in
    (a keyword, or a sentence the engine reads as `opt_in`).
+4a. `human`: while a caseworker handles the conversation in the console the bot stays quiet (the
+   message waits for them there); once their time has run out the person is told the bot
+   answers again, and the message goes on.
 5. `link_code`: `/start CODE` or `LINK CODE` links the account (never reaches the engine).
 6. `second_factor`: the answer to the app's date-of-birth question (never reaches the engine);
    anything that is not shaped like a date closes the question and goes on.
@@ -28,6 +31,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot import runtime
@@ -40,7 +44,7 @@ from bot.engine.client import EngineClient, EngineError
 from bot.nlp.langid import LanguageIdentifier
 from bot.nlp.languages import LANGUAGES
 from bot.nlp.normalize import normalize_text
-from bot.repositories import identities, support
+from bot.repositories import conversation_log, identities, support
 from bot.responses.catalog import Catalog
 from bot.safety.contacts import CrisisContacts
 from bot.safety.crisis import CrisisLexicon
@@ -77,6 +81,9 @@ class Who:
     opted_out: bool
     awaiting: str | None
     last_menu: list[str]
+    #: A caseworker handles the conversation from the console (None: nobody), and until when.
+    handled_by: int | None = None
+    handled_until: datetime | None = None
 
 
 @dataclass
@@ -122,6 +129,7 @@ class InboundChain:
             ("unsupported", self.unsupported),
             ("keywords", self.keywords),
             ("opted_out", self.opted_out),
+            ("human", self.human),
             ("link_code", self.link_code),
             ("second_factor", self.second_factor),
             ("numbered_option", self.numbered_option),
@@ -151,6 +159,7 @@ class InboundChain:
                 identity.person_id, person.country if person else None,
                 (person.language if person else None) or identity.language, identity.language_override,
                 identity.opted_out, identities.awaited(identity, utcnow()), list(identity.last_menu or []),
+                identity.handled_by, identity.handled_until,
             )
 
     def _forget_question(self, identity_id: int) -> None:
@@ -173,6 +182,10 @@ class InboundChain:
                                    identity_id=who.identity_id, language=language, message=text)
             support.create_referral(session, who.conversation_id, who.person_id, concern="crisis", urgency="now",
                                     language=language, crisis=True, identity_id=who.identity_id)
+
+    def _end_handling(self, identity_id: int) -> None:
+        with self.database.transaction() as session:
+            conversation_log.hand_back(session, identities.identity_by_id(session, identity_id), "system")
 
     def _detect(self, text: str) -> str:
         """The language a message is written in, for a person whose language is not known yet."""
@@ -246,6 +259,18 @@ class InboundChain:
         await asyncio.to_thread(self._set_opt_out, turn.who.identity_id, False, None)
         turn.who.opted_out = False
         turn.text = "/opt_in"
+        return False
+
+    async def human(self, turn: Turn) -> bool:
+        """A caseworker handles the conversation: no bot reply (they read it in the console). When
+        their time ran out without a hand-back, the person hears the bot is back, and it answers."""
+        who = turn.who
+        if who.handled_by is None:
+            return False
+        if who.handled_until is not None and who.handled_until > utcnow():
+            return True
+        await asyncio.to_thread(self._end_handling, who.identity_id)
+        self._say(turn, "utter_human_left")
         return False
 
     async def link_code(self, turn: Turn) -> bool:

@@ -244,6 +244,10 @@ class Referral(Base):
     identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identities.id"), index=True)
     status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.NEW)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The caseworker working on it (the console's "mine"); None: unassigned.
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id"), index=True)
+    #: How it ended, written by whoever closed it.
+    outcome: Mapped[str] = mapped_column(String(500), default="")
 
 
 class Document(Base):
@@ -277,6 +281,10 @@ class Handoff(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[HandoffStatus] = mapped_column(_enum(HandoffStatus), default=HandoffStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The caseworker working on it (the console's "mine"); None: unassigned.
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id"), index=True)
+    #: How it ended, written by whoever closed it.
+    outcome: Mapped[str] = mapped_column(String(500), default="")
 
 
 class ChannelIdentity(Base):
@@ -308,6 +316,10 @@ class ChannelIdentity(Base):
     #: The question the app itself asked and waits for ("second_factor"), and since when.
     awaiting: Mapped[str | None] = mapped_column(String(32))
     awaiting_since: Mapped[datetime | None]
+    #: A caseworker handles the conversation from the console: the bot stays quiet (but for a
+    #: crisis) until they hand it back or `handled_until` passes.
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("caseworkers.id"))
+    handled_until: Mapped[datetime | None]
 
 
 class LinkAttempt(Base):
@@ -400,6 +412,22 @@ class OutboundMessage(Base):
     error_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConsoleMessage(Base):
+    """What a caseworker wrote in the console about one conversation: a reply, sent to the person
+    on their channel, or a private note, which is never sent (no code path sends a note)."""
+
+    __tablename__ = "console_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("caseworkers.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # reply or note
+    text: Mapped[str] = mapped_column(Text)
+    #: A reply's delivery: sending, sent, failed, unreachable, opted_out; a note's is "note".
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ButtonPayload(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.sql import Executable
 from bot.db.models import (
     Appointment,
     ChannelIdentity,
+    ConsoleMessage,
     CourseInterest,
     Document,
     FamilyLink,
@@ -72,6 +73,9 @@ def prune_messages(session: Session, tracker_session: Session, now: datetime, da
         ).values(text="", replies=None)),
         "handoffs": _affected(session, update(Handoff).where(
             Handoff.created_at < cutoff, Handoff.message != "").values(message="")),
+        "console_replies": _affected(session, update(ConsoleMessage).where(
+            ConsoleMessage.created_at < cutoff, ConsoleMessage.kind == "reply", ConsoleMessage.text != "").values(
+            text="")),
         "outbox": _affected(session, update(OutboxMessage).where(
             OutboxMessage.created_at < cutoff, OutboxMessage.rendered.is_not(None)).values(rendered=None)),
         "engine_events": 0,
@@ -105,6 +109,7 @@ def erase_person(session: Session, tracker_session: Session, person_id: int, act
         remove(f"inbound_{channel}", delete(InboundMessage).where(InboundMessage.channel == channel,
                                                                   InboundMessage.address == address))
     remove("outbound", delete(OutboundMessage).where(OutboundMessage.identity_id.in_(identity_ids)))
+    remove("console_messages", delete(ConsoleMessage).where(ConsoleMessage.identity_id.in_(identity_ids)))
     remove("link_attempts", delete(LinkAttempt).where(LinkAttempt.identity_id.in_(identity_ids)))
     handoffs = or_(Handoff.person_id == person_id, Handoff.identity_id.in_(identity_ids))
     referrals = or_(Referral.person_id == person_id, Referral.identity_id.in_(identity_ids))

@@ -117,3 +117,28 @@ def referrals_of(session: Session, person_id: int) -> list[Referral]:
 def handoffs_of(session: Session, person_id: int) -> list[Handoff]:
     """One person's handoffs, newest first."""
     return list(session.scalars(select(Handoff).where(Handoff.person_id == person_id).order_by(Handoff.id.desc())))
+
+
+def get_request(session: Session, kind: str, request_id: int) -> Handoff | Referral | None:
+    """A handoff or referral by kind and id, or None."""
+    model: type[Handoff] | type[Referral] | None = {"handoff": Handoff, "referral": Referral}.get(kind)  # type: ignore[assignment]
+    found = session.get(model, request_id) if model is not None else None
+    return found if isinstance(found, Handoff | Referral) else None
+
+
+def assign(session: Session, request: Handoff | Referral, caseworker_id: int | None, actor: str) -> None:
+    """Give a request to a caseworker (None: back to unassigned), audited."""
+    request.assigned_to = caseworker_id
+    kind = "handoff" if isinstance(request, Handoff) else "referral"
+    audit.record(session, actor, f"{kind}_assigned", kind, request.id, request.person_id, to=caseworker_id)
+
+
+def close_request(session: Session, request: Handoff | Referral, outcome: str, actor: str) -> None:
+    """Close a request with how it ended, audited (the outcome text is not in the audit log)."""
+    request.outcome = outcome
+    if isinstance(request, Handoff):
+        request.status = HandoffStatus.CLOSED
+        audit.record(session, actor, "handoff_status", "handoff", request.id, request.person_id, new="closed")
+    else:
+        request.status = ReferralStatus.CLOSED
+        audit.record(session, actor, "referral_status", "referral", request.id, request.person_id, new="closed")
