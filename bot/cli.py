@@ -82,8 +82,10 @@ def _serve() -> None:
     settings = get_settings().for_serving()
     sockets = [bind(settings.app_host, settings.app_port), bind(settings.internal_host, settings.internal_port)]
     database = runtime.database()
-    app = create_app(settings, build_channels(settings, database, runtime.catalog()),
-                     create_console(settings, database))
+    channels = build_channels(settings, database, runtime.catalog())
+    senders = channels.gateway.senders if channels is not None else {}
+    app = create_app(settings, channels, create_console(settings, database, senders=senders,
+                                                        catalog=runtime.catalog()))
     server(app).run(sockets)
 
 

@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     #: This many wrong passwords in a row lock an account for `console_lockout_minutes`.
     console_max_failed_sign_ins: int = 5
     console_lockout_minutes: float = 15.0
+    #: A caseworker who handles a conversation keeps it this long after their last reply, then the bot answers again.
+    console_handling_minutes: float = 30.0
 
     def hashing_key(self) -> bytes:
         """The secret for HMACs: `secret_key`, or a local random key kept in var/secret.key."""

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from bot.console.app import create_console
 from bot.db.models import InboundMessage
 from bot.db.session import Database
 from bot.fakes.engine_api import FakeEngine
@@ -82,7 +83,9 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
         database = Database(settings.database_url)
         database.upgrade()
         channels = build_channels(settings, database, CATALOG)
-        with ServerThread(create_app(settings, channels), port) as app:
+        assert channels is not None
+        console = create_console(settings, database, senders=channels.gateway.senders, catalog=CATALOG)
+        with ServerThread(create_app(settings, channels, console), port) as app:
             yield Harness(app.url, database, telegram, twilio, engine)
         database.dispose()
 

@@ -6,8 +6,9 @@ every POST needs a same-origin `Origin` and, once signed in, the session's CSRF 
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from bot.channels.gateway import Sender
 from bot.console import i18n
 from bot.console.access import Can, allowed
 from bot.console.auth import COOKIE, Accounts
-from bot.console.pages import inbox, people, signin
+from bot.console.pages import inbox, people, requests, signin
 from bot.console.rendering import Templates
 from bot.db.models import Caseworker
 from bot.db.session import Database
+from bot.responses.catalog import Catalog
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -54,22 +57,27 @@ class Visit:
         return f"caseworker:{self.account.id}"
 
 
-PageHandler = Callable[[Visit], Response]
+PageHandler = Callable[[Visit], Response] | Callable[[Visit], Awaitable[Response]]
 
 
 class Console:
     """The console's pages over one database, with their dependencies passed in."""
 
-    def __init__(self, settings: Settings, database: Database, accounts: Accounts | None = None) -> None:
+    def __init__(self, settings: Settings, database: Database, accounts: Accounts | None = None,
+                 senders: Mapping[str, Sender] | None = None, catalog: Catalog | None = None) -> None:
         self.settings = settings
         self.database = database
         self.accounts = accounts or Accounts(database, settings)
+        #: The channels' senders (the gateway's: same rate limits and delivery records), for replies.
+        self.senders = dict(senders or {})
+        self.catalog = catalog
         self.templates = Templates()
         self.secure_cookie = settings.production or settings.public_base_url.startswith("https://")
 
     def page(self, can: Can | None, handler: PageHandler) -> Callable[[Request], Awaitable[Response]]:
         """`handler` behind the guard: signed in, allowed, and for a POST same-origin with the
-        session's CSRF token. The handler runs in a worker thread (it reads the database)."""
+        session's CSRF token. A plain handler runs in a worker thread (it reads the database); an
+        async one (it sends to a channel) on the event loop."""
 
         async def guarded(request: Request) -> Response:
             token = request.cookies.get(COOKIE, "")
@@ -86,7 +94,9 @@ class Console:
                 given = str(visit.form.get("csrf") or request.headers.get("x-csrf-token", ""))
                 if not self.accounts.csrf_ok(token, given):
                     return self.error(visit, 403)
-            return await run_in_threadpool(handler, visit)
+            if inspect.iscoroutinefunction(handler):
+                return await handler(visit)
+            return await run_in_threadpool(handler, visit)  # type: ignore[arg-type]
 
         return guarded
 
@@ -142,12 +152,15 @@ def local_path(target: str, prefix: str) -> str:
     return f"{prefix}/"
 
 
-def create_console(settings: Settings, database: Database, accounts: Accounts | None = None) -> Starlette:
-    """The console app, to be mounted at /console on the public listener."""
-    console = Console(settings, database, accounts)
+def create_console(settings: Settings, database: Database, accounts: Accounts | None = None,
+                   senders: Mapping[str, Sender] | None = None, catalog: Catalog | None = None) -> Starlette:
+    """The console app, to be mounted at /console on the public listener; `senders` are the
+    channels' (replies go out through them), `catalog` the bot's replies (a person joins, leaves)."""
+    console = Console(settings, database, accounts, senders, catalog)
     routes = [
         *signin.routes(console),
         *inbox.routes(console),
+        *requests.routes(console),
         *people.routes(console),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -48,6 +48,15 @@ def local_time(moment: datetime, language: str, time_zone: str, style: str = "me
     return format_datetime(moment, style, tzinfo=ZoneInfo(time_zone), locale=BABEL_LOCALES[language])
 
 
+#: CLDR has no Tajik unit names (Babel gives "3 h"): the words for the units `waited` uses.
+TAJIK_UNITS = {"year": "сол", "month": "моҳ", "week": "ҳафта", "day": "рӯз", "hour": "соат", "minute": "дақиқа",
+               "second": "сония"}
+
+
 def waited(since: datetime, now: datetime, language: str) -> str:
     """How long ago `since` was, in words ("3 hours")."""
-    return format_timedelta(max(now - since, timedelta(0)), threshold=1.5, locale=BABEL_LOCALES[language])
+    delta = max(now - since, timedelta(0))
+    if language == "tg":
+        number, unit = format_timedelta(delta, format="long", locale="en").split(" ")
+        return f"{number} {TAJIK_UNITS[unit.rstrip('s')]}"
+    return format_timedelta(delta, locale=BABEL_LOCALES[language])

@@ -88,15 +88,60 @@ def _may_see_request(viewer: Caseworker, person_id: Any, urgent: Any) -> ColumnE
     return or_(person_id.is_(None), urgent, person_id.in_(unowned_or_mine))
 
 
-def open_requests(session: Session, viewer: Caseworker) -> tuple[list[Handoff], list[Referral]]:
-    """The open handoffs and new referrals `viewer` should see, oldest first."""
-    handoffs = session.scalars(select(Handoff).where(
+def open_requests(session: Session, viewer: Caseworker, folder: str = "all") -> tuple[list[Handoff], list[Referral]]:
+    """The open handoffs and new referrals `viewer` should see, oldest first; `folder` mine
+    (assigned to them), unassigned, or all. A crisis files an urgent handoff and a crisis
+    referral together: the inbox shows the handoff once (the referral is on the person page)."""
+    def narrowed(query: Select[Any], assigned: Any) -> Select[Any]:
+        if folder == "mine":
+            return query.where(assigned == viewer.id)
+        if folder == "unassigned":
+            return query.where(assigned.is_(None))
+        return query
+
+    handoffs = session.scalars(narrowed(select(Handoff).where(
         Handoff.status == HandoffStatus.OPEN,
-        _may_see_request(viewer, Handoff.person_id, Handoff.priority == "urgent")).order_by(Handoff.id))
-    referrals = session.scalars(select(Referral).where(
-        Referral.status == ReferralStatus.NEW,
-        _may_see_request(viewer, Referral.person_id, Referral.crisis)).order_by(Referral.id))
+        _may_see_request(viewer, Handoff.person_id, Handoff.priority == "urgent")), Handoff.assigned_to)
+        .order_by(Handoff.id))
+    referrals = session.scalars(narrowed(select(Referral).where(
+        Referral.status == ReferralStatus.NEW, Referral.crisis.is_(False),
+        _may_see_request(viewer, Referral.person_id, Referral.crisis)), Referral.assigned_to).order_by(Referral.id))
     return list(handoffs), list(referrals)
+
+
+def visible_request(session: Session, viewer: Caseworker, kind: str, request_id: int) -> Handoff | Referral | None:
+    """A handoff or referral `viewer` may work on, else None (whether or not it exists)."""
+    if kind == "handoff":
+        return session.scalar(select(Handoff).where(
+            Handoff.id == request_id, _may_see_request(viewer, Handoff.person_id, Handoff.priority == "urgent")))
+    if kind == "referral":
+        return session.scalar(select(Referral).where(
+            Referral.id == request_id, _may_see_request(viewer, Referral.person_id, Referral.crisis)))
+    return None
+
+
+def visible_identity(session: Session, viewer: Caseworker, identity_id: int) -> ChannelIdentity | None:
+    """A Telegram account or phone `viewer` may read and write to: its person is in their
+    caseload, or it sent a request they may work on."""
+    identity = session.get(ChannelIdentity, identity_id)
+    if identity is None or viewer.role is Role.ANALYST:
+        return None
+    if identity.person_id is not None and visible_person(session, viewer, identity.person_id) is not None:
+        return identity
+    handoff = session.scalar(select(Handoff.id).where(
+        Handoff.identity_id == identity_id, _may_see_request(viewer, Handoff.person_id, Handoff.priority == "urgent")))
+    referral = session.scalar(select(Referral.id).where(
+        Referral.identity_id == identity_id, _may_see_request(viewer, Referral.person_id, Referral.crisis)))
+    return identity if handoff is not None or referral is not None else None
+
+
+def colleagues(session: Session, viewer: Caseworker) -> list[Caseworker]:
+    """Whom `viewer` may give requests to: a supervisor their team, an admin every caseworker with an account."""
+    query = select(Caseworker).where(Caseworker.active, Caseworker.username.is_not(None),
+                                     Caseworker.role.in_([Role.CASEWORKER, Role.SUPERVISOR]))
+    if viewer.role is not Role.ADMIN:
+        query = query.where(Caseworker.id.in_(_caseworkers_of(viewer)))
+    return list(session.scalars(query.order_by(Caseworker.name)))
 
 
 def people_by_id(session: Session, ids: set[int]) -> dict[int, Person]:
@@ -118,3 +163,8 @@ def totals(session: Session) -> dict[str, int]:
                                                                       Handoff.priority == "urgent")),
         "new_referrals": count(select(func.count(Referral.id)).where(Referral.status == ReferralStatus.NEW)),
     }
+
+
+def names(session: Session) -> dict[int, str]:
+    """Every caseworker's name by id (who wrote a reply, who has a request)."""
+    return {caseworker_id: name for caseworker_id, name in session.execute(select(Caseworker.id, Caseworker.name))}
