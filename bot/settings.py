@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     console_lockout_minutes: float = 15.0
     #: A caseworker who handles a conversation keeps it this long after their last reply, then the bot answers again.
     console_handling_minutes: float = 30.0
+    #: Saved replies the console offers, per language (see the SAMPLE).
+    saved_replies_file: Path = REPO_ROOT / "config" / "saved_replies.sample.yml"
 
     def hashing_key(self) -> bytes:
         """The secret for HMACs: `secret_key`, or a local random key kept in var/secret.key."""

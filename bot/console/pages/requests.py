@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from bot.channels.gateway import Delivery
 from bot.console.access import Can, allowed
+from bot.console.saved_replies import SavedReplies
 from bot.db.models import ChannelIdentity, Handoff, utcnow
 from bot.repositories import caseload, conversation_log, support
 from bot.web.limits import decimal
@@ -27,6 +28,8 @@ MAX_TEXT = 1000
 def routes(console: Console) -> list[Route]:
     """/requests/{kind}/{id} and its actions; /conversations/{identity}/reply, note, handle, release."""
     from bot.console.app import local_path
+
+    saved = SavedReplies.load(console.settings.saved_replies_file)
 
     def back(visit: Visit, note: str = "") -> Response:
         assert visit.form is not None
@@ -61,6 +64,9 @@ def routes(console: Console) -> list[Route]:
                 "handled": identity is not None and conversation_log.handled(identity, utcnow()),
                 "done": visit.request.query_params.get("done", ""),
                 "crisis": is_crisis(request),
+                "saved": saved.for_language(request.language),
+                "saved_text": next((reply.text for reply in saved.for_language(request.language)
+                                    if reply.key == visit.request.query_params.get("saved")), ""),
             }
         return console.render(visit, "request.html", **context)
 
