@@ -7,6 +7,7 @@ import string
 
 import pytest
 
+from bot.actions.courses import QUOTED
 from bot.channels.sms import SmsSender
 from bot.channels.sms_text import segments, sms_safe
 from bot.nlp.languages import LANGUAGES, dominant_script
@@ -74,6 +75,18 @@ def test_sms_replies_as_sent_with_their_numbered_options_fit_two_segments(langua
         if sum(segments(part) for part in sent) > 2:
             too_long.append((name, sum(segments(part) for part in sent)))
     assert too_long == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_unknown_trade_quoted_at_its_longest_fits_the_sms(language: str) -> None:
+    """Worst case: a Cyrillic trade of `QUOTED` characters makes every language's SMS UCS-2."""
+    trade = "ж" * QUOTED
+    unknown = CATALOG.render("utter_courses_trade_unknown", language, "sms", {"trade": trade})
+    assert sum(segments(part) for part in SmsSender.parts(unknown.text, unknown.buttons)) <= 2
+    in_city = CATALOG.render("utter_courses_trade_unknown_city", language, "sms", {"trade": trade, "courses": ""})
+    assert segments(sms_safe(in_city.text.strip())) == 1  # the course list follows this one-segment line
+    for name in ("utter_courses_trade_unknown", "utter_courses_trade_unknown_city"):
+        assert "sms" in CATALOG.languages[language]["responses"][name], name
 
 
 def test_sms_buttons_are_short_forms_of_known_buttons() -> None:

@@ -339,6 +339,39 @@ def test_an_unknown_trade_is_said_to_be_unknown(database: Database) -> None:
     assert "cooking course - " in in_city.replies[0].values["courses"]
 
 
+@pytest.mark.parametrize("text, language, trade", [("pastry chef Tashkent", "en", "pastry chef"),
+                                                  ("zargarlik Toshkentda", "uz", "zargarlik"),
+                                                  ("заргарӣ дар Тошканд", "tg", "заргарӣ")])
+def test_an_unknown_trade_nobody_extracted_is_said_to_be_unknown_with_the_citys_courses(
+        database: Database, text: str, language: str, trade: str) -> None:
+    with database.transaction() as session:
+        caller = person(session)
+        caller.language = language
+        add_course(session, "cooking", "Tashkent")
+        outcome = SearchCourses().work(session, caller, tracker(text, "ask_courses"))
+    assert names(outcome) == ["utter_courses_trade_unknown_city"]
+    assert outcome.replies[0].values["trade"] == trade
+    assert "cooking course - " in outcome.replies[0].values["courses"]
+
+
+def test_a_city_only_request_lists_the_citys_courses(database: Database) -> None:
+    with database.transaction() as session:
+        caller = person(session)
+        add_course(session, "cooking", "Tashkent")
+        outcome = SearchCourses().work(session, caller, tracker("курсы в Ташкенте", "ask_courses"))
+    assert names(outcome) == ["utter_courses_found"] and "cooking course - " in outcome.replies[0].values["courses"]
+
+
+def test_an_unknown_trade_is_quoted_back_at_most_24_characters(database: Database) -> None:
+    with database.transaction() as session:
+        caller = person(session)
+        long_trade = "повторяй за мной этот очень длинный текст"
+        outcome = SearchCourses().work(session, caller, tracker(f"курсы {long_trade} в Бишкеке", "ask_courses",
+                                                                entities={"trade": long_trade}))
+    assert names(outcome) == ["utter_courses_trade_unknown"]
+    assert outcome.replies[0].values["trade"] == long_trade[:24].strip() and len(long_trade) > 24
+
+
 def test_an_unsure_request_for_a_person_is_asked_about_first(database: Database) -> None:
     with database.transaction() as session:
         caller = person(session)

@@ -56,6 +56,6 @@ def test_plain_text_removes_annotations() -> None:
 def test_heldout_messages_are_not_in_the_training_data() -> None:
     trained = {fold(e.text) for e in read_examples(NLU_DIR)}
     for language in LANGUAGES:
-        for kind in ("crisis", "language_id"):
+        for kind in ("crisis", "language_id", "course_city_only", "course_unknown_trade"):
             leaked = [m for m in heldout(language, kind) if fold(m) in trained]
             assert leaked == [], f"{language} {kind}: {leaked}"

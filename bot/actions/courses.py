@@ -12,6 +12,9 @@ from bot.repositories import courses
 from bot.repositories.people import NotFound
 from bot.responses.menus import payload
 
+#: The longest unknown trade quoted back, so nobody can make the bot repeat a long text.
+QUOTED = 24
+
 
 def wanted(tracker: Tracker, name: str) -> str | None:
     """A canonical trade or city from the message's entity, or from any word in it."""
@@ -23,12 +26,13 @@ def wanted(tracker: Tracker, name: str) -> str | None:
 
 
 def unknown_trade(tracker: Tracker) -> str | None:
-    """A trade the message names that no course has (the entity extractor found it, the
-    vocabulary does not know it), so the person is told rather than shown other trades."""
-    found = entity(tracker, "trade")
-    if found is None or wanted(tracker, "trade") is not None:
+    """A trade the message names that no course has, so the person is told rather than shown other
+    trades: one the entity extractor found and the vocabulary does not know, or what a short request
+    says besides its city ("pastry chef Tashkent"). Cut to `QUOTED` characters: it is quoted back."""
+    if wanted(tracker, "trade") is not None:
         return None
-    return found
+    found = entity(tracker, "trade") or runtime.vocabulary().unknown_trade(tracker.latest_message.get("text") or "")
+    return found[:QUOTED].strip() if found else None
 
 
 def title(caller: Caller, course: Course) -> str:

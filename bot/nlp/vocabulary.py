@@ -12,10 +12,13 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from bot.nlp.filler import is_filler
+from bot.nlp.intent_rules import SHORT_WORDS
 from bot.nlp.languages import LANGUAGES
-from bot.nlp.normalize import fold
+from bot.nlp.normalize import fold, normalize_text
 
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{([^}]*)\}")
+_WORD = re.compile(r"\w+(?:-\w+)*")
 _STEM = 5
 
 
@@ -65,3 +68,27 @@ class Vocabulary:
                 if value:
                     return value
         return None
+
+    def unknown_trade(self, message: str) -> str | None:
+        """The trade a short course request asks for that no course has: in a message of at most
+        `SHORT_WORDS` words that names a known city and nothing else the vocabulary knows, the words
+        left besides the city and filler (`bot.nlp.filler`), as written ("pastry chef" in "pastry chef
+        Tashkent"). None for a city-only request ("courses in Almaty") or any other message."""
+        words = [word for word in _WORD.findall(normalize_text(message)) if not word.isdigit()]
+        if not words or len(words) > SHORT_WORDS:
+            return None
+        folded = [fold(word) for word in words]
+        city = self._city_positions(folded)
+        if not city or any(self.find(entity, message) for entity in self.forms if entity != "city"):
+            return None
+        rest = [word for n, word in enumerate(words) if n not in city and not is_filler(folded[n])]
+        return " ".join(rest) or None
+
+    def _city_positions(self, folded: list[str]) -> set[int]:
+        """Which of the folded words name a city: a known pair of words, or one word (exact or by stem)."""
+        cities = self.forms.get("city", {})
+        positions: set[int] = set()
+        for start in range(len(folded) - 1):
+            if f"{folded[start]} {folded[start + 1]}" in cities:
+                positions |= {start, start + 1}
+        return positions | {n for n, word in enumerate(folded) if n not in positions and self.canonical("city", word)}
