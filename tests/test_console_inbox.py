@@ -15,8 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.console import passwords
+from bot.console.saved_replies import SavedReplies
 from bot.db.models import ChannelIdentity, ConsoleMessage, Handoff, HandoffStatus, PersonKind, Role, utcnow
+from bot.nlp.languages import LANGUAGES
 from bot.repositories import accounts, identities, people
+from bot.settings import Settings
 
 from .channel_harness import CATALOG, Harness, message, sms
 
@@ -233,3 +236,26 @@ def test_someone_elses_request_is_not_found(harness: Harness) -> None:
                                data={"csrf": _csrf(page), "text": "hello"})
         assert response.status_code == 404
     assert harness.telegram.sent() == []
+
+
+def test_saved_replies_in_the_persons_language_fill_the_reply_box(harness: Harness) -> None:
+    _account(harness, "aziza")
+    harness.sms(sms("SM1", "Мен өзімді өлтіргім келеді", sender="+77019998877"))
+    harness.settle()
+    handoff = _handoff(harness)
+    assert handoff.language == "kk"
+    with _signed_in(harness, "aziza") as client:
+        page = client.get(f"/console/requests/handoff/{handoff.id}").text
+        filled = client.get(f"/console/requests/handoff/{handoff.id}?saved=call_today").text
+    saved = SavedReplies.load(Settings().saved_replies_file)
+    titles = [reply.title for reply in saved.for_language("kk")]
+    assert titles and all(title in page for title in titles)
+    assert saved.for_language("ru")[0].title not in page  # only the person's language
+    text = next(reply.text for reply in saved.for_language("kk") if reply.key == "call_today")
+    assert f">{text}</textarea>" in filled
+
+
+def test_the_sample_saved_replies_are_in_every_language() -> None:
+    saved = SavedReplies.load(Settings().saved_replies_file)
+    counts = {language: len(saved.for_language(language)) for language in LANGUAGES}
+    assert set(counts.values()) == {len(saved.replies)} and len(saved.replies) >= 3
