@@ -85,10 +85,15 @@ def test_keyboard_reaches_and_fills_the_field(page: Page, site: str) -> None:
     assert page.evaluate("document.activeElement.textContent") == "Continue"
 
 
-def test_phone_screen_and_language_apply(new_page: NewPage, site: str) -> None:
-    page = new_page(locale="ru", screen=PHONE)
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [({"locale": "ru", "screen": PHONE}, ["ru", 390, True]), ({}, ["en", 1280, False])],
+    indirect=["page"],
+    ids=["ru-phone", "en-laptop"],
+)
+def test_screen_and_language_apply(page: Page, expected: list[object], site: str) -> None:
     page.goto(f"{site}/good")
-    assert page.evaluate("[navigator.language, window.innerWidth, navigator.maxTouchPoints > 0]") == ["ru", 390, True]
+    assert page.evaluate("[navigator.language, window.innerWidth, navigator.maxTouchPoints > 0]") == expected
     accessible(page)
 
 
