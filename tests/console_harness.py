@@ -97,3 +97,14 @@ def console_site(database: Database, tmp_path: object) -> Iterator[ConsoleSite]:
     with ServerThread(create_app(settings, None, console), port, internal_port):
         yield ConsoleSite(f"http://127.0.0.1:{port}", database, clock, caseworkers,
                           {"own": own, "mother": mother, "other": other})
+
+
+def add_account(database: Database, username: str, role: Role = Role.CASEWORKER, team: str = "north",
+                locale: str = "en") -> int:
+    """A console account (password PASSWORD) on a new SAMPLE caseworker row; its id."""
+    with database.transaction() as session:
+        caseworker = people.add_caseworker(session, f"{username.title()} SAMPLE", "UZ")
+        accounts.set_account(session, caseworker, username=username, role=role,
+                             password_hash=passwords.hash_password(PASSWORD), team=team, locale=locale,
+                             time_zone="Asia/Tashkent", actor="test")
+        return caseworker.id

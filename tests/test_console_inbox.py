@@ -14,26 +14,20 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.console import passwords
 from bot.console.saved_replies import SavedReplies
 from bot.db.models import ChannelIdentity, ConsoleMessage, Handoff, HandoffStatus, PersonKind, Role, utcnow
 from bot.nlp.languages import LANGUAGES
-from bot.repositories import accounts, identities, people
+from bot.repositories import identities, people
 from bot.settings import Settings
 
 from .channel_harness import CATALOG, Harness, message, sms
+from .console_harness import PASSWORD, add_account
 
-PASSWORD = "correct horse battery staple"
 CRISIS_UZ = "o'zimni o'ldirmoqchiman"
 
 
 def _account(harness: Harness, username: str, role: Role = Role.CASEWORKER, team: str = "north") -> int:
-    with harness.database.transaction() as session:
-        caseworker = people.add_caseworker(session, f"{username.title()} SAMPLE", "UZ")
-        accounts.set_account(session, caseworker, username=username, role=role,
-                             password_hash=passwords.hash_password(PASSWORD), team=team, locale="en",
-                             time_zone="Asia/Tashkent", actor="test")
-        return caseworker.id
+    return add_account(harness.database, username, role, team)
 
 
 @contextmanager

@@ -35,11 +35,12 @@ def routes(console: Console) -> list[Route]:
     """/login, /logout and /language."""
     from bot.console.app import local_path, read_form
 
-    def form_page(request: Request, language: str, status_code: int = 200, failed: bool = False) -> Response:
+    def form_page(request: Request, language: str, status_code: int = 200, failed: bool = False,
+                  username: str = "", target: str = "") -> Response:
         base = console.prefix(request)
         return console.templates.render(
-            "login.html", language, "UTC", status_code, account=None, base=base, failed=failed,
-            next=local_path(request.query_params.get("next", ""), base))
+            "login.html", language, "UTC", status_code, account=None, base=base, failed=failed, username=username,
+            next=local_path(target or request.query_params.get("next", ""), base))
 
     async def login(request: Request) -> Response:
         language = requested_language(request)
@@ -50,8 +51,9 @@ def routes(console: Console) -> list[Route]:
         form = await read_form(request)
         username, password = str(form.get("username") or ""), str(form.get("password") or "")
         token = await run_in_threadpool(console.accounts.sign_in, username[:64], password[:1024])
-        if token is None:
-            return form_page(request, language, 401, failed=True)
+        if token is None:  # the username stays filled in; the password never comes back
+            return form_page(request, language, 401, failed=True, username=username[:64],
+                             target=str(form.get("next") or ""))
         base = console.prefix(request)
         response = RedirectResponse(local_path(str(form.get("next") or ""), base), status_code=303)
         console.cookie(response, token, max_age=None)
