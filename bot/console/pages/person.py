@@ -27,7 +27,16 @@ from bot import runtime
 from bot.admin.validation import AppointmentInput, InputError, parse_local_time
 from bot.console import i18n
 from bot.console.access import Can
-from bot.db.models import Appointment, AppointmentKind, AppointmentStatus, Caseworker, OutboxMessage, Person, utcnow
+from bot.db.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Caseworker,
+    ChannelIdentity,
+    OutboxMessage,
+    Person,
+    utcnow,
+)
 from bot.flows.rendering import render_step
 from bot.repositories import appointments, audit, caseload, documents, identities, outbox, people, support
 from bot.scheduler.eligibility import choose_target
@@ -208,9 +217,6 @@ def routes(console: Console) -> list[Route]:
         return console.render(visit, "person.html", status_code, problem=problem, values=values or {},
                               done=done if done in DONE else "", **page)
 
-    def person_page(visit: Visit) -> Response:
-        return show(visit)
-
     def change(act: Callable[[Session, Visit, Person], str]) -> Callable[[Visit], Response]:
         """A POST that changes the person's record: within the caseload, then back to the page with
         a confirmation, or the page again with what was wrong (nothing changed)."""
@@ -244,9 +250,10 @@ def routes(console: Console) -> list[Route]:
         bot_name = console.settings.telegram_bot_username.strip().lstrip("@")
         link = DEEP_LINK.format(bot=bot_name, code=code) if BOT_NAME.fullmatch(bot_name) else ""
         return console.render(visit, "link_code.html", person=person, code=code, link=link,
-                              qr=qr_svg(link) if link else "", expires=expires, hours=console.settings.link_code_hours)
+                              qr=qr_svg(link) if link else "", expires=expires)
 
-    def linked_identity(session: Session, visit: Visit, person: Person) -> Any:
+    def linked_identity(session: Session, visit: Visit, person: Person) -> ChannelIdentity:
+        """The account of the URL, only if it is (or was, 409) linked to this person."""
         number = decimal(str(visit.request.path_params["identity_id"]), 12)
         try:
             identity = identities.identity_by_id(session, number) if number else None
@@ -362,7 +369,7 @@ def routes(console: Console) -> list[Route]:
     read, edit = Can.READ_PEOPLE, Can.EDIT_PEOPLE
     base = "/people/{person_id}"
     return [
-        Route(base, console.page(read, person_page)),
+        Route(base, console.page(read, show)),
         Route(f"{base}/link-code", console.page(edit, link_code), methods=["POST"]),
         Route(f"{base}/channels/{{identity_id}}/unlink", console.page(edit, confirm_unlink)),
         Route(f"{base}/channels/{{identity_id}}/unlink", console.page(edit, change(unlink)), methods=["POST"]),
