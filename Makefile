@@ -7,7 +7,7 @@ PYTHON3 ?= python3
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test lint unit e2e train bench-nlu bench-gateway bench-resilience bench-dispatch bench-dialogue clean
+.PHONY: setup chromium demo test lint unit e2e train bench-nlu bench-gateway bench-resilience bench-dispatch bench-dialogue clean
 
 setup: $(ENGINE_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments (idempotent)
 
@@ -25,6 +25,11 @@ $(APP_VENV)/.installed: pyproject.toml constraints.txt
 	$(APP_PY) -m pip install --quiet -e ".[dev]" -c constraints.txt
 	touch $@
 
+# The browser tests (tests/browser) drive Debian's chromium: installed here when missing and we are root,
+# otherwise this fails saying what to run. Never skipped.
+chromium: ## make sure Chromium for the browser tests is installed (apt-get install chromium, as root)
+	@scripts/ensure-chromium >/dev/null
+
 CHANNEL ?= terminal
 demo: setup ## seed sample data, train if needed, start engine and app, open the chat (CHANNEL=telegram|sms: offline, through the gateway)
 	$(APP_VENV)/bin/hamroh admin seed-demo
@@ -37,10 +42,10 @@ lint: setup
 	$(APP_VENV)/bin/ruff check bot tests benchmarks engine/components engine/bench_nlu.py engine/serve_engine.py
 	$(APP_VENV)/bin/mypy
 
-unit: setup ## fast tests: no engine, no TensorFlow
+unit: setup chromium ## fast tests: no engine, no TensorFlow; the browser tests (headless Chromium)
 	$(APP_VENV)/bin/pytest -q -rs -m "not e2e"
 
-e2e: setup ## end-to-end tests through the real engine and app server
+e2e: setup chromium ## end-to-end tests through the real engine and app server
 	$(APP_VENV)/bin/pytest -q -rs -m e2e
 
 train: setup

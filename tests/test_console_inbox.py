@@ -259,3 +259,21 @@ def test_the_sample_saved_replies_are_in_every_language() -> None:
     saved = SavedReplies.load(Settings().saved_replies_file)
     counts = {language: len(saved.for_language(language)) for language in LANGUAGES}
     assert set(counts.values()) == {len(saved.replies)} and len(saved.replies) >= 3
+
+
+def test_the_conversation_shows_what_the_bot_understood(harness: Harness) -> None:
+    _account(harness, "aziza")
+    harness.engine.replies = [{"text": "Sizga qanday yordam kerak?"},
+                              {"custom": {"language": "uz", "intent": "ask_documents", "confidence": 0.913}}]
+    harness.telegram_update(message(1, "hujjatlarim qachon tayyor bo'ladi", user=1201))
+    harness.settle()
+    with harness.database.transaction() as session:
+        identity = identities.identity_for(session, "telegram", "1201")
+        from bot.repositories import support
+        handoff_id = support.create_handoff(session, identity.conversation_id, None, "human",
+                                            identity_id=identity.id, language="uz").id
+    with _signed_in(harness, "aziza") as client:
+        page = client.get(f"/console/requests/handoff/{handoff_id}").text
+    assert "Understood as: ask_documents (0.91) · Oʻzbekcha" in page
+    assert "Sizga qanday yordam kerak?" in page  # the bot's reply, after the person's message
+    assert page.index("hujjatlarim") < page.index("Sizga qanday yordam kerak?")

@@ -1,4 +1,4 @@
-"""Setup scripts: a missing python3.10 is reported clearly."""
+"""Setup scripts: a missing python3.10 or Chromium is reported clearly."""
 
 from __future__ import annotations
 
@@ -28,3 +28,15 @@ def test_python310_given_explicitly_is_checked(tmp_path) -> None:  # type: ignor
         ["/bin/bash", str(REPO_ROOT / "scripts" / "find-python310")], env=env, capture_output=True, text=True
     )
     assert result.stdout.strip() != str(fake)
+
+
+def test_chromium_given_explicitly_is_used_or_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    script = str(REPO_ROOT / "scripts" / "ensure-chromium")
+    fake = tmp_path / "chromium"
+    missing = subprocess.run(["/bin/bash", script], env={"HAMROH_CHROMIUM": str(fake)}, capture_output=True, text=True)
+    assert missing.returncode == 1
+    assert f"HAMROH_CHROMIUM={fake} is not an executable file" in missing.stderr
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    found = subprocess.run(["/bin/bash", script], env={"HAMROH_CHROMIUM": str(fake)}, capture_output=True, text=True)
+    assert (found.returncode, found.stdout.strip()) == (0, str(fake))

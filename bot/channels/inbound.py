@@ -44,7 +44,7 @@ from bot.engine.client import EngineClient, EngineError
 from bot.nlp.langid import LanguageIdentifier
 from bot.nlp.languages import LANGUAGES
 from bot.nlp.normalize import normalize_text
-from bot.repositories import conversation_log, identities, support
+from bot.repositories import conversation_log, identities, inbound, support
 from bot.responses.catalog import Catalog
 from bot.safety.contacts import CrisisContacts
 from bot.safety.crisis import CrisisLexicon
@@ -325,11 +325,15 @@ class InboundChain:
         return {"channel": who.channel, "language_hint": who.language}
 
     def _remember(
-        self, identity_id: int, buttons: list[dict[str, Any]], language: str | None, awaiting: str | None
+        self, identity_id: int, buttons: list[dict[str, Any]], language: str | None, awaiting: str | None,
+        message_id: int | None = None, understood: dict[str, Any] | None = None,
     ) -> None:
         """After a reply: its menu is the one numbers answer (none if it had no buttons), and the
-        language and the app's open question are kept; the record's language has been passed on."""
+        language and the app's open question are kept; the record's language has been passed on.
+        What the engine understood is noted on the message, for the caseworkers' console."""
         with self.database.transaction() as session:
+            if message_id is not None and understood:
+                inbound.note_understood(session, message_id, understood)
             identity = identities.identity_by_id(session, identity_id)
             identity.last_menu = [str(button["payload"]) for button in buttons]
             identity.language_override = None
@@ -348,16 +352,22 @@ class InboundChain:
         buttons: list[dict[str, Any]] = []
         spoken: str | None = None
         awaiting: str | None = None
+        understood: dict[str, Any] = {}
         for reply in replies:
             if "custom" in reply:  # notes for the app: the conversation's language, the app's question
                 custom = reply["custom"] or {}
                 spoken = custom.get("language") or spoken
                 awaiting = custom.get("awaiting") or awaiting
+                if custom.get("intent"):
+                    understood = {"intent": str(custom["intent"])[:64], "confidence": custom.get("confidence")}
                 continue
             buttons = reply.get("buttons") or []
             if reply.get("text") or buttons:
                 turn.replies.append(Outgoing(reply.get("text") or "", buttons))
         if not turn.replies:  # Rasa answers [] when a component failed or no model is loaded
             raise EngineError("the engine answered nothing")
-        await asyncio.to_thread(self._remember, who.identity_id, buttons, spoken, awaiting)
+        if spoken:
+            understood["language"] = spoken
+        await asyncio.to_thread(self._remember, who.identity_id, buttons, spoken, awaiting,
+                                turn.message.id, understood)
         return True

@@ -397,6 +397,8 @@ class InboundMessage(Base):
     #: How many of the replies the provider accepted.
     parts_sent: Mapped[int] = mapped_column(default=0)
     finished_at: Mapped[datetime | None]
+    #: What the engine understood ({intent, confidence, language}), shown to caseworkers.
+    understood: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
 
 class OutboundMessage(Base):

@@ -23,6 +23,8 @@ class Entry:
     text: str
     status: str = ""
     author_id: int | None = None
+    #: For the person's messages: what the engine understood ({intent, confidence, language}).
+    understood: dict[str, Any] | None = None
 
 
 def page(session: Session, identity: ChannelIdentity, before: datetime | None, size: int) -> list[Entry]:
@@ -39,7 +41,7 @@ def page(session: Session, identity: ChannelIdentity, before: datetime | None, s
     entries: list[Entry] = []
     for message in session.scalars(inbound.order_by(InboundMessage.received_at.desc()).limit(size)):
         entries.append(Entry(message.received_at, "person", message.text if message.kind != "unsupported"
-                             else "", message.status))
+                             else "", message.status, understood=message.understood))
         entries += [Entry(message.received_at, "bot", _text(reply)) for reply in message.replies or []]
     for row in session.scalars(console.order_by(ConsoleMessage.created_at.desc()).limit(size)):
         entries.append(Entry(row.created_at, row.kind, row.text, row.status, row.author_id))

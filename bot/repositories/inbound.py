@@ -129,3 +129,8 @@ def finish(message: InboundMessage, status: str, now: datetime, note: str | None
     message.claimed_by = message.claimed_at = None
     if note is not None:
         message.last_error = note[:200]
+
+
+def note_understood(session: Session, message_id: int, understood: dict[str, Any]) -> None:
+    """What the engine understood of a message (intent, confidence, language)."""
+    session.execute(update(InboundMessage).where(InboundMessage.id == message_id).values(understood=understood))

@@ -25,13 +25,17 @@ class Reply:
     text: str
     buttons: list[dict[str, str]]
 
-    def as_json(self, language: str) -> dict[str, Any]:
+    def as_json(self, language: str, intent: str | None = None, confidence: float | None = None) -> dict[str, Any]:
         """The body the engine expects from an NLG endpoint.
 
-        `custom.language` reaches the channel gateway (as a message of its own, which it does
-        not deliver), so app-side replies such as "text only" use the conversation's language.
+        `custom` reaches the channel gateway (as a message of its own, which it does not
+        deliver): `language`, so app-side replies such as "text only" use the conversation's
+        language, and what the engine understood (`intent`, `confidence`), shown to caseworkers.
         """
-        return {"text": self.text, "buttons": self.buttons, "custom": {"language": language}}
+        custom: dict[str, Any] = {"language": language}
+        if intent:
+            custom["intent"], custom["confidence"] = intent, round(confidence or 0.0, 3)
+        return {"text": self.text, "buttons": self.buttons, "custom": custom}
 
 
 class Catalog:

@@ -109,7 +109,10 @@ def create_app(settings: Settings | None = None, channels: ChannelRoutes | None 
         except CatalogError as error:
             logger.error("reply catalog: %s", error)
             return JSONResponse({"error": str(error)}, status_code=404)
-        return JSONResponse(reply.as_json(language))
+        intent = ((body.get("tracker") or {}).get("latest_message") or {}).get("intent") or {}
+        name, confidence = intent.get("name"), intent.get("confidence")
+        return JSONResponse(reply.as_json(language, name if isinstance(name, str) else None,
+                                          confidence if isinstance(confidence, int | float) else None))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

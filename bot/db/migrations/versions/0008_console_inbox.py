@@ -25,6 +25,8 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column('outcome', sa.String(length=500), nullable=False, server_default=''))
             batch_op.create_index(f'ix_{table}_assigned_to', ['assigned_to'], unique=False)
             batch_op.create_foreign_key(f'fk_{table}_assigned_to', 'caseworkers', ['assigned_to'], ['id'])
+    with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('understood', sa.JSON(), nullable=True))
     with op.batch_alter_table('channel_identities', schema=None) as batch_op:
         batch_op.add_column(sa.Column('handled_by', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('handled_until', bot.db.models.UTCDateTime(timezone=True), nullable=True))
@@ -52,6 +54,8 @@ def downgrade() -> None:
         batch_op.drop_constraint('fk_channel_identities_handled_by', type_='foreignkey')
         batch_op.drop_column('handled_until')
         batch_op.drop_column('handled_by')
+    with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
+        batch_op.drop_column('understood')
     for table in ('referrals', 'handoffs'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(f'fk_{table}_assigned_to', type_='foreignkey')
