@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # Channels (secrets from the environment only). Empty token or SID: that channel is off.
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
+    #: The bot's Telegram username (without @), for the console's `https://t.me/<name>?start=<code>` links.
+    telegram_bot_username: str = ""
     #: Telegram Bot API server (a local fake in tests and offline demos).
     telegram_api_base: str = "https://api.telegram.org"
     twilio_account_sid: str = ""

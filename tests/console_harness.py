@@ -22,6 +22,9 @@ from bot.settings import Settings
 from bot.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
+#: The console's hashing key (link codes) and bot username (Telegram links) in the tests.
+SECRET_KEY = "console-test-secret"
+BOT_USERNAME = "hamroh_sample_bot"
 #: username -> (role, team)
 STAFF = {
     "aziza": (Role.CASEWORKER, "north"),
@@ -51,6 +54,7 @@ class ConsoleSite:
     clock: Clock
     caseworkers: dict[str, int]
     people: dict[str, int]
+    settings: Settings
 
     def client(self) -> httpx.Client:
         """A browser-like client: keeps cookies, sends the console's Origin on every request."""
@@ -92,11 +96,12 @@ def console_site(database: Database, tmp_path: object) -> Iterator[ConsoleSite]:
     other = _person(database, "Timur SAMPLE", caseworkers["chinara"])
     clock = Clock()
     port, internal_port = free_port(), free_port()
-    settings = Settings(app_port=port, internal_port=internal_port, internal_token="t", database_url=database.url)
+    settings = Settings(app_port=port, internal_port=internal_port, internal_token="t", database_url=database.url,
+                        secret_key=SECRET_KEY, telegram_bot_username=BOT_USERNAME)
     console = create_console(settings, database, Accounts(database, settings, clock))
     with ServerThread(create_app(settings, None, console), port, internal_port):
         yield ConsoleSite(f"http://127.0.0.1:{port}", database, clock, caseworkers,
-                          {"own": own, "mother": mother, "other": other})
+                          {"own": own, "mother": mother, "other": other}, settings)
 
 
 def add_account(database: Database, username: str, role: Role = Role.CASEWORKER, team: str = "north",

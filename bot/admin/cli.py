@@ -178,7 +178,7 @@ def messages_prune(session: Session, args: argparse.Namespace, settings: Setting
 def people_link_code(session: Session, args: argparse.Namespace, settings: Settings) -> None:
     person = people.get_person(session, args.id)
     lifetime = timedelta(hours=settings.link_code_hours)
-    code = identities.issue_link_code(session, settings.hashing_key(), person, utcnow(), lifetime)
+    code = identities.issue_link_code(session, settings.hashing_key(), person, utcnow(), lifetime, ACTOR)
     print(f"link code for person {person.id}: {code} (valid {settings.link_code_hours} h, once)")
     print(f"  Telegram: /start {code}    SMS: LINK {code}")
 

@@ -13,6 +13,7 @@ class Can(str, enum.Enum):
 
     WORK_INBOX = "work_inbox"  # see and take items, reply, write notes
     READ_PEOPLE = "read_people"  # the people list and person pages (within the caseload)
+    EDIT_PEOPLE = "edit_people"  # link codes, channels, appointments, documents (within the caseload)
     REASSIGN = "reassign"  # give people and items to another caseworker
     READ_AUDIT = "read_audit"  # a person's audit trail
     MANAGE = "manage"  # accounts, courses, settings
@@ -20,8 +21,9 @@ class Can(str, enum.Enum):
 
 
 ALLOWED: dict[Role, frozenset[Can]] = {
-    Role.CASEWORKER: frozenset({Can.WORK_INBOX, Can.READ_PEOPLE}),
-    Role.SUPERVISOR: frozenset({Can.WORK_INBOX, Can.READ_PEOPLE, Can.REASSIGN, Can.READ_AUDIT, Can.SEE_TOTALS}),
+    Role.CASEWORKER: frozenset({Can.WORK_INBOX, Can.READ_PEOPLE, Can.EDIT_PEOPLE}),
+    Role.SUPERVISOR: frozenset({Can.WORK_INBOX, Can.READ_PEOPLE, Can.EDIT_PEOPLE, Can.REASSIGN, Can.READ_AUDIT,
+                                Can.SEE_TOTALS}),
     Role.ADMIN: frozenset(Can),
     Role.ANALYST: frozenset({Can.SEE_TOTALS}),
 }

@@ -88,11 +88,12 @@ def new_code() -> str:
             return code
 
 
-def issue_link_code(session: Session, key: bytes, person: Person, now: datetime, lifetime: timedelta) -> str:
-    """Create a one-time code for `person`; only its hash is kept."""
+def issue_link_code(session: Session, key: bytes, person: Person, now: datetime, lifetime: timedelta,
+                    actor: str = "caseworker") -> str:
+    """Create a one-time code for `person`; only its hash is kept (the audit names `actor`, never the code)."""
     code = new_code()
     session.add(LinkCode(person_id=person.id, code_hash=keyed_hash(key, code), expires_at=now + lifetime))
-    audit.record(session, "caseworker", "link_code_issued", "person", person.id, person.id)
+    audit.record(session, actor, "link_code_issued", "person", person.id, person.id)
     return code
 
 

@@ -170,11 +170,13 @@ def record_answer(session: Session, outbox_id: int, person_id: int, answer: str)
     return found
 
 
-def list_answers(session: Session, flow: str | None = None) -> list[FlowAnswer]:
-    """Answers to flow messages, newest first, optionally of one flow."""
+def list_answers(session: Session, flow: str | None = None, person_id: int | None = None) -> list[FlowAnswer]:
+    """Answers to flow messages, newest first, optionally of one flow and of one person."""
     query = select(FlowAnswer).order_by(FlowAnswer.created_at.desc(), FlowAnswer.id.desc())
     if flow is not None:
         query = query.where(FlowAnswer.flow == flow)
+    if person_id is not None:
+        query = query.where(FlowAnswer.person_id == person_id)
     return list(session.scalars(query))
 
 

@@ -1,15 +1,16 @@
-"""The people list (search, filters, pages) and the person page, within the viewer's caseload."""
+"""The people list (search, filters, pages), within the viewer's caseload; the person page is `person.py`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.console.access import Can
+from bot.console.pages import person
 from bot.nlp.languages import LANGUAGES
-from bot.repositories import appointments, audit, caseload, documents, identities, people, support
+from bot.repositories import caseload
 from bot.web.limits import decimal
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ PER_PAGE = 25
 
 
 def routes(console: Console) -> list[Route]:
-    """/people and /people/{id}."""
+    """/people, and /people/{id} with its changes (`person.py`)."""
 
     def people_list(visit: Visit) -> Response:
         query = visit.request.query_params
@@ -34,29 +35,7 @@ def routes(console: Console) -> list[Route]:
         return console.render(visit, "people.html", people=found, total=total, page=page, pages=pages, q=text,
                               language_filter=language, channel_filter=channel, all_languages=LANGUAGES)
 
-    def person_page(visit: Visit) -> Response:
-        person_id = decimal(str(visit.request.path_params["person_id"]), 12)
-        with console.database.transaction() as session:
-            person = caseload.visible_person(session, visit.account, person_id) if person_id else None
-            if person is None:
-                audit.record(session, visit.actor, "person_denied", "person", person_id, None)
-                return console.error(visit, 404)
-            audit.record(session, visit.actor, "person_viewed", "person", person.id, person.id)
-            family = people.family_link(session, person.id)
-            context: dict[str, Any] = {
-                "person": person,
-                "channels": identities.linked_identities(session, person.id),
-                "family": family,
-                "returnee": people.get_person(session, family.returnee_id) if family else None,
-                "relatives": people.relatives(session, person.id),
-                "appointments": appointments.list_appointments(session, person.id),
-                "documents": documents.list_documents(session, person.id),
-                "referrals": support.referrals_of(session, person.id),
-                "handoffs": support.handoffs_of(session, person.id),
-            }
-        return console.render(visit, "person.html", **context)
-
     return [
         Route("/people", console.page(Can.READ_PEOPLE, people_list)),
-        Route("/people/{person_id}", console.page(Can.READ_PEOPLE, person_page)),
+        *person.routes(console),
     ]
