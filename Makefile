@@ -78,3 +78,7 @@ clean:
 console-messages: setup ## extract the console's texts (bot/console/locales/messages.pot) and update every language's .po
 	$(APP_VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output --project Hamroh -o bot/console/locales/messages.pot .
 	@for po in bot/console/locales/*.po; do $(APP_VENV)/bin/pybabel update --no-fuzzy-matching -i bot/console/locales/messages.pot -o $$po -l $$(grep -m1 '^"Language: ' $$po | sed 's/"Language: \(.*\)\\n"/\1/') ; done
+
+.PHONY: console-screenshots
+console-screenshots: setup chromium ## screenshots of the console's main pages in Russian and Uzbek (docs/console/)
+	PYTHONPATH=. $(APP_VENV)/bin/python scripts/console_screenshots.py
