@@ -62,6 +62,7 @@ def _identity(harness: Harness, channel: str, address: str) -> ChannelIdentity:
 def test_a_crisis_by_telegram_stands_out_in_every_caseworkers_inbox(harness: Harness) -> None:
     _account(harness, "aziza")
     harness.telegram_update(message(1, "I want to talk to someone", user=501))
+    harness.settle()  # the gateway has recorded the account before the test adds to it
     with harness.database.transaction() as session:  # an ordinary request, older than the crisis
         identity = identities.identity_for(session, "telegram", "501")
         from bot.repositories import support
