@@ -57,22 +57,23 @@ def _text(part: dict[str, Any]) -> str:
     return str(part.get("text", ""))
 
 
-def add_reply(session: Session, identity: ChannelIdentity, author_id: int, text: str) -> ConsoleMessage:
-    """A caseworker's reply, recorded before it is sent (status `sending`)."""
-    row = ConsoleMessage(identity_id=identity.id, author_id=author_id, kind="reply", text=text, status="sending")
+def _add(session: Session, identity: ChannelIdentity, author_id: int, kind: str, text: str) -> ConsoleMessage:
+    row = ConsoleMessage(identity_id=identity.id, author_id=author_id, kind=kind, text=text,
+                         status="sending" if kind == "reply" else "note")
     session.add(row)
     session.flush()
-    audit.record(session, f"caseworker:{author_id}", "console_reply", "identity", identity.id, identity.person_id)
+    audit.record(session, f"caseworker:{author_id}", f"console_{kind}", "identity", identity.id, identity.person_id)
     return row
+
+
+def add_reply(session: Session, identity: ChannelIdentity, author_id: int, text: str) -> ConsoleMessage:
+    """A caseworker's reply, recorded before it is sent (status `sending`)."""
+    return _add(session, identity, author_id, "reply", text)
 
 
 def add_note(session: Session, identity: ChannelIdentity, author_id: int, text: str) -> ConsoleMessage:
-    """A private note: kept for caseworkers, never sent."""
-    row = ConsoleMessage(identity_id=identity.id, author_id=author_id, kind="note", text=text, status="note")
-    session.add(row)
-    session.flush()
-    audit.record(session, f"caseworker:{author_id}", "console_note", "identity", identity.id, identity.person_id)
-    return row
+    """A private note: kept for caseworkers, never sent (status `note`)."""
+    return _add(session, identity, author_id, "note", text)
 
 
 def set_reply_status(session: Session, reply_id: int, status: str) -> None:
