@@ -268,3 +268,11 @@ def test_register_sets_the_secret_token_and_the_commands(monkeypatch: pytest.Mon
     webhook = fake.sent("setWebhook")[0]
     assert webhook["url"] == "https://hamroh.example/telegram/webhook" and webhook["secret_token"] == SECRET
     assert [c["command"] for c in fake.sent("setMyCommands")[0]["commands"]] == ["start", "help", "language"]
+
+
+def test_a_callback_id_that_cannot_be_sent_back_is_still_accepted(harness: Harness) -> None:
+    body = ('{"update_id": 9001, "callback_query": {"id": "a\\udfff", "chat_instance": "c", "data": "p:1", '
+            '"from": {"id": 4321, "is_bot": false, "first_name": "T"}}}')
+    response = httpx.post(f"{harness.url}/telegram/webhook", content=body,
+                          headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"})
+    assert response.status_code == 200

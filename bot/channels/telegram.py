@@ -165,5 +165,6 @@ class TelegramSender:
             if query.message is not None:
                 await self.bot.edit_message_reply_markup(
                     chat_id=query.message.chat.id, message_id=query.message.message_id, reply_markup=None)
-        except TelegramAPIError as error:
+        except (TelegramAPIError, TelegramNetworkError, ValueError) as error:  # best effort: the update is kept
+            # ValueError: an id the API cannot carry (a lone surrogate cannot be encoded as UTF-8)
             logger.warning("telegram callback acknowledgement failed: %s", error.__class__.__name__)
