@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,7 +49,6 @@ class Visit:
     token: str
     form: FormData | None = None
     csrf: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def actor(self) -> str:
